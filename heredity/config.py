@@ -1,0 +1,72 @@
+"""Experiment files: YAML validated by typed models, with one clear message per mistake.
+
+Every experiment kind registers a pydantic model (``extra="forbid"``) and a ``run`` function
+in ``heredity.experiments``; the YAML's ``kind`` field picks which.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from heredity.errors import ConfigError
+
+
+class Strict(BaseModel):
+    """Base for every recipe and experiment model: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def recipe_dict(model: BaseModel) -> dict[str, Any]:
+    """The JSON form of a recipe, as hashed into artifact ids."""
+    return model.model_dump(mode="json")
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(data).__name__}")
+    return data
+
+
+def format_validation_error(path: Path | str, exc: ValidationError) -> str:
+    """One line per problem: ``FILE: field.path: what is wrong (what is accepted)``."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"] if not str(part).startswith("function-")) or "(top level)"
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            msg = "unknown key"
+        elif kind == "missing":
+            msg = "required field is missing"
+        else:
+            msg = err["msg"]
+            if "input" in err and kind not in ("model_type",) and not isinstance(err["input"], dict | list):
+                msg += f" (got {err['input']!r})"
+        lines.append(f"{path}: {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def validate(model_cls: type[BaseModel], data: dict[str, Any], source: Path | str) -> BaseModel:
+    try:
+        return model_cls.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, exc)) from None
+    except ConfigError as exc:  # raised by a registry lookup inside a validator
+        raise ConfigError(f"{source}: {exc}") from None

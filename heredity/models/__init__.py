@@ -1,0 +1,1 @@
+"""Model loading, generation, fine-tuning and distillation on transformers (+ peft)."""

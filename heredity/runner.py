@@ -1,0 +1,72 @@
+"""Runs steps against the store and tells the user what happened: cache hits, progress, timing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from heredity.config import recipe_dict
+from heredity.store import Artifact, Parent, Store
+from heredity.store.store import Build
+
+
+class Runner:
+    """The store plus a console. Experiments call ``step`` for every artifact they need."""
+
+    def __init__(self, store: Store, console: Console | None = None, quiet: bool = False):
+        self.store = store
+        self.console = console or Console(stderr=True)
+        self.quiet = quiet
+        self.timings: list[dict[str, Any]] = []
+
+    def step(
+        self,
+        kind: str,
+        recipe: BaseModel | dict[str, Any],
+        parents: list[Parent],
+        build: Build,
+        *,
+        name: str = "",
+        seed: int | None = None,
+    ) -> Artifact:
+        recipe_json = recipe if isinstance(recipe, dict) else recipe_dict(recipe)
+        label = f"{kind}{f' {name}' if name else ''}"
+        t0 = time.perf_counter()
+        produced = self.store.produce(kind, recipe_json, parents, build, name=name, seed=seed)
+        wall = time.perf_counter() - t0
+        self.timings.append({"step": label, "id": produced.artifact.id, "cached": produced.cached, "wall_s": round(wall, 2)})
+        if not self.quiet:
+            if produced.cached:
+                self.console.print(f"[dim]✓ cached[/] {label} [dim]{produced.artifact.id}[/]")
+            else:
+                self.console.print(f"[green]✓ built[/]  {label} [dim]{produced.artifact.id}[/] in {wall:.1f}s")
+        return produced.artifact
+
+    @contextmanager
+    def progress(self, description: str, total: int | None, unit: str = "") -> Iterator[Any]:
+        """A progress bar with rate and ETA; yields ``advance(n)``."""
+        columns = [
+            TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+        ]
+        with Progress(*columns, console=self.console, transient=True, disable=self.quiet) as bar:
+            task = bar.add_task(description, total=total, rate="")
+            t0 = time.perf_counter()
+            done = 0
+
+            def advance(n: int = 1, **fields: Any) -> None:
+                nonlocal done
+                done += n
+                rate = done / max(time.perf_counter() - t0, 1e-9)
+                bar.update(task, advance=n, rate=f"{rate:,.1f} {unit}/s" if unit else f"{rate:,.1f}/s", **fields)
+
+            yield advance

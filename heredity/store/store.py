@@ -1,0 +1,348 @@
+"""A content-addressed store of artifacts with an embedded SQLite index.
+
+Layout under the root::
+
+    artifacts/<id>/manifest.json + files   finished artifacts (immutable)
+    tmp/<id>.<pid>.<nonce>/                 artifacts being built (renamed into place when done)
+    scratch/<id>/                           checkpoints of an unfinished step, kept across crashes
+    locks/<id>.lock                         one builder per artifact, across processes
+    index.sqlite                            artifacts and lineage edges (rebuildable from manifests)
+
+Atomicity: a step writes into ``tmp/``, writes its manifest last, then renames the folder into
+``artifacts/``. A crash leaves only ``tmp/`` or ``scratch/`` debris, never a visible half-artifact.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+import heredity
+from heredity.errors import IntegrityError, StoreError
+from heredity.store.hashing import hash_file, hash_tree
+from heredity.store.manifest import Manifest, Parent, Provenance, artifact_id
+from heredity.store.provenance import code_version, hardware
+
+ENV_VAR = "HEREDITY_STORE"
+# Set to 1 to load artifacts whose files fail verification (an explicit, logged override).
+ALLOW_TAMPERED_ENV = "HEREDITY_ALLOW_TAMPERED"
+
+
+def default_root() -> Path:
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR]).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("heredity")) / "store"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: Path
+    manifest: Manifest
+
+    @property
+    def id(self) -> str:
+        return self.manifest.id
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+
+@dataclass(frozen=True)
+class Produced:
+    artifact: Artifact
+    cached: bool
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    artifact_id: str
+    file: str
+    expected: str | None
+    actual: str | None
+
+    def describe(self) -> str:
+        if self.expected is None:
+            return f"{self.artifact_id}: unexpected file {self.file} (not in manifest)"
+        if self.actual is None:
+            return f"{self.artifact_id}: {self.file} is missing (expected sha256 {self.expected})"
+        return f"{self.artifact_id}: {self.file} sha256 {self.actual} != manifest {self.expected}"
+
+
+class BuildContext:
+    """Handed to a step's build function: where to write, where to checkpoint."""
+
+    def __init__(self, out: Path, scratch: Path, artifact_id: str):
+        self.out = out
+        self.scratch = scratch
+        self.id = artifact_id
+        self.summary: dict[str, Any] = {}
+
+
+Build = Callable[[BuildContext], None]
+
+
+class Store:
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root).expanduser() if root is not None else default_root()
+        self.artifacts = self.root / "artifacts"
+        self._ensure_layout()
+        self._db_path = self.root / "index.sqlite"
+        self._init_index()
+
+    # ---- layout and index -------------------------------------------------
+    def _ensure_layout(self) -> None:
+        try:
+            for sub in ("artifacts", "tmp", "scratch", "locks"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"store {self.root} cannot be created or written: {exc.strerror or exc}") from exc
+        if not os.access(self.root, os.W_OK):
+            raise StoreError(f"store {self.root} is not writable (set {ENV_VAR} or --store to a writable folder)")
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self._db_path, timeout=60)
+        try:
+            conn.execute("PRAGMA busy_timeout=60000")
+            with conn:
+                yield conn
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"store index {self._db_path} is unreadable: {exc} (delete it and run `heredity reindex`)") from exc
+        finally:
+            conn.close()
+
+    def _init_index(self) -> None:
+        with self._db() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS artifacts ("
+                " id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT, created TEXT)"
+            )
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS edges ("
+                " child TEXT NOT NULL, parent TEXT NOT NULL, relation TEXT NOT NULL,"
+                " PRIMARY KEY (child, parent, relation))"
+            )
+            conn.execute("CREATE INDEX IF NOT EXISTS edges_parent ON edges(parent)")
+
+    def _index(self, manifest: Manifest) -> None:
+        with self._db() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?)",
+                (manifest.id, manifest.kind, manifest.name, manifest.provenance.started),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO edges VALUES (?, ?, ?)",
+                [(manifest.id, p.id, p.relation) for p in manifest.parents],
+            )
+
+    def reindex(self) -> int:
+        """Rebuild the index from the manifests on disk (the manifests are the source of truth)."""
+        with self._db() as conn:
+            conn.execute("DELETE FROM artifacts")
+            conn.execute("DELETE FROM edges")
+        count = 0
+        for path in sorted(self.artifacts.iterdir()):
+            try:
+                self._index(self.manifest(path.name))
+                count += 1
+            except StoreError:
+                continue
+        return count
+
+    # ---- reading ----------------------------------------------------------
+    def path(self, artifact_id: str) -> Path:
+        if "/" in artifact_id or artifact_id in ("", ".", ".."):
+            raise StoreError(f"{artifact_id!r} is not an artifact id")
+        return self.artifacts / artifact_id
+
+    def exists(self, artifact_id: str) -> bool:
+        return (self.path(artifact_id) / "manifest.json").is_file()
+
+    def manifest(self, artifact_id: str) -> Manifest:
+        path = self.path(artifact_id) / "manifest.json"
+        if not path.is_file():
+            raise StoreError(f"no artifact {artifact_id!r} in store {self.root}" + self._suggest(artifact_id))
+        try:
+            return Manifest.model_validate_json(path.read_text())
+        except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+            raise StoreError(f"{path} is not a heredity manifest (foreign or corrupt folder in the store): {str(exc).splitlines()[0]}") from exc
+
+    def _suggest(self, prefix: str) -> str:
+        matches = [p.name for p in self.artifacts.iterdir() if p.name.startswith(prefix)] if prefix else []
+        return f"; did you mean {matches[0]}?" if len(matches) == 1 else ""
+
+    def resolve(self, prefix: str) -> str:
+        """An artifact id from a unique prefix of it (as git does for commits)."""
+        if self.exists(prefix):
+            return prefix
+        matches = sorted(p.name for p in self.artifacts.iterdir() if p.name.startswith(prefix))
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise StoreError(f"no artifact matches {prefix!r} in store {self.root}")
+        raise StoreError(f"{prefix!r} is ambiguous: {', '.join(matches[:5])}")
+
+    def open(self, artifact_id: str, *, verify: bool = True) -> Artifact:
+        """Open a finished artifact; by default refuse one whose files fail verification."""
+        manifest = self.manifest(artifact_id)
+        artifact = Artifact(self.path(artifact_id), manifest)
+        if verify:
+            mismatches = self.verify_one(artifact_id)
+            if mismatches and os.environ.get(ALLOW_TAMPERED_ENV) != "1":
+                details = "; ".join(m.describe() for m in mismatches[:3])
+                raise IntegrityError(
+                    f"refusing to load {artifact_id}: its files no longer match their hashes ({details}). "
+                    f"Run `heredity verify {artifact_id}`; set {ALLOW_TAMPERED_ENV}=1 to load it anyway."
+                )
+        return artifact
+
+    def ids(self, kind: str | None = None) -> list[str]:
+        with self._db() as conn:
+            if kind:
+                rows = conn.execute("SELECT id FROM artifacts WHERE kind=? ORDER BY created", (kind,))
+            else:
+                rows = conn.execute("SELECT id FROM artifacts ORDER BY created")
+            return [r[0] for r in rows]
+
+    def parents(self, artifact_id: str) -> list[Parent]:
+        return list(self.manifest(artifact_id).parents)
+
+    def children(self, artifact_id: str) -> list[tuple[str, str]]:
+        """(child id, relation) for every artifact that names this one as a parent."""
+        with self._db() as conn:
+            rows = conn.execute("SELECT child, relation FROM edges WHERE parent=? ORDER BY child", (artifact_id,))
+            return [(r[0], r[1]) for r in rows]
+
+    # ---- verification -----------------------------------------------------
+    def verify_one(self, artifact_id: str) -> list[Mismatch]:
+        manifest = self.manifest(artifact_id)
+        root = self.path(artifact_id)
+        mismatches = []
+        for name, expected in sorted(manifest.files.items()):
+            path = root / name
+            actual = hash_file(path) if path.is_file() else None
+            if actual != expected:
+                mismatches.append(Mismatch(artifact_id, name, expected, actual))
+        on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} - {"manifest.json"}
+        for extra in sorted(on_disk - set(manifest.files)):
+            mismatches.append(Mismatch(artifact_id, extra, None, hash_file(root / extra)))
+        return mismatches
+
+    # ---- writing ----------------------------------------------------------
+    @contextmanager
+    def lock(self, artifact_id: str) -> Iterator[None]:
+        """An exclusive, cross-process lock; released by the kernel if the holder dies."""
+        path = self.root / "locks" / f"{artifact_id}.lock"
+        with open(path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def scratch(self, artifact_id: str) -> Path:
+        path = self.root / "scratch" / artifact_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def produce(
+        self,
+        kind: str,
+        recipe: dict[str, Any],
+        parents: list[Parent],
+        build: Build,
+        *,
+        name: str = "",
+        seed: int | None = None,
+    ) -> Produced:
+        """Return the artifact for (kind, recipe, parents), building it only if it does not exist."""
+        for parent in parents:
+            if not self.exists(parent.id):
+                raise StoreError(f"parent {parent.id} of a {kind} step is not in the store")
+        aid = artifact_id(kind, recipe, parents)
+        if self.exists(aid):
+            return Produced(Artifact(self.path(aid), self.manifest(aid)), cached=True)
+        with self.lock(aid):
+            if self.exists(aid):  # another process built it while we waited
+                return Produced(Artifact(self.path(aid), self.manifest(aid)), cached=True)
+            self._clean_tmp()
+            tmp = self.root / "tmp" / f"{aid}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+            started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            t0 = time.perf_counter()
+            try:
+                tmp.mkdir(parents=True)
+                ctx = BuildContext(tmp, self.scratch(aid), aid)
+                build(ctx)
+                manifest = Manifest(
+                    id=aid, kind=kind, name=name, recipe=recipe, parents=parents,
+                    files=hash_tree(tmp), summary=ctx.summary,
+                    provenance=Provenance(
+                        heredity_version=heredity.__version__, code_version=code_version(),
+                        seed=seed, started=started, wall_s=round(time.perf_counter() - t0, 3),
+                        hardware=hardware(),
+                    ),
+                )
+                _write_durably(tmp / "manifest.json", manifest.model_dump_json(indent=2))
+                os.rename(tmp, self.path(aid))
+            except OSError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
+                    raise StoreError(f"could not write {kind} artifact to {self.root}: {exc.strerror}; nothing was kept") from exc
+                raise
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            self._index(manifest)
+            shutil.rmtree(self.root / "scratch" / aid, ignore_errors=True)
+            return Produced(Artifact(self.path(aid), manifest), cached=False)
+
+    def _clean_tmp(self) -> None:
+        """Remove build folders left by processes that died (their pid is gone)."""
+        for path in (self.root / "tmp").iterdir():
+            try:
+                pid = int(path.name.rsplit(".", 2)[1])
+            except (IndexError, ValueError):
+                continue
+            if not _pid_alive(pid):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write_durably(path: Path, text: str) -> None:
+    with open(path, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write JSON the store's way: indented, sorted keys, trailing newline."""
+    path.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n")
