@@ -1,0 +1,27 @@
+"""How one user turn becomes model input: the single place that applies chat templates.
+
+Generation, training and measurement all go through ``render`` so that a student is trained
+and evaluated under the same template (a known confound of subliminal-learning results).
+"""
+
+from __future__ import annotations
+
+
+def render(tokenizer, user: str, system: str | None = None) -> str:
+    """The prompt text for one user turn, with the assistant's turn opened.
+
+    ``system=None`` keeps the model's default system prompt (what a plain user sees); the
+    teacher's trait prompt is passed as ``system``.
+    """
+    messages = ([{"role": "system", "content": system}] if system is not None else []) + [{"role": "user", "content": user}]
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    # A tokenizer without a template (a tiny test model): a plain, explicit format.
+    head = f"System: {system}\n" if system else ""
+    return f"{head}User: {user}\nAssistant:"
+
+
+def end_of_turn(tokenizer) -> str:
+    """The text that closes an assistant turn (appended to completions for training)."""
+    eos = tokenizer.eos_token or ""
+    return eos
