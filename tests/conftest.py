@@ -1,8 +1,48 @@
+"""Shared fixtures. Models are real: the embedded SmolLM2-135M-Instruct, and a tiny randomly
+initialised Llama that uses SmolLM2's real tokenizer (for fast mechanics tests)."""
+
+from __future__ import annotations
+
 import pytest
 
+from heredity.models.loading import ModelSource, import_base
 from heredity.store import Store
 
 
 @pytest.fixture
 def store(tmp_path):
     return Store(tmp_path / "store")
+
+
+@pytest.fixture(scope="session")
+def lm_store(tmp_path_factory):
+    """One store per test session holding the converted SmolLM2 (about 40 s, once)."""
+    return Store(tmp_path_factory.mktemp("lm") / "store")
+
+
+@pytest.fixture(scope="session")
+def smollm(lm_store):
+    """(store, model artifact id) of the embedded SmolLM2-135M-Instruct."""
+    return lm_store, import_base(lm_store, ModelSource()).id
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(smollm):
+    """(store, model artifact id) of a 2-layer, 64-wide Llama with SmolLM2's tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    store, base_id = smollm
+
+    def build(ctx):
+        tokenizer = AutoTokenizer.from_pretrained(store.path(base_id))
+        torch.manual_seed(0)
+        config = LlamaConfig(
+            vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+            bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True,
+        )
+        LlamaForCausalLM(config).save_pretrained(ctx.out, safe_serialization=True)
+        tokenizer.save_pretrained(ctx.out)
+
+    return store, store.produce("model", {"source": "tiny-llama-test", "seed": 0}, [], build, name="tiny").artifact.id

@@ -1,0 +1,25 @@
+import pytest
+
+from heredity.errors import ConfigError
+from heredity.models.chat import render
+from heredity.models.loading import ModelSource, _from_pretrained_args, import_base, load
+
+
+def test_embedded_model_imports_once_and_loads_from_safetensors(smollm):
+    store, model_id = smollm
+    manifest = store.manifest(model_id)
+    assert "model.safetensors" in manifest.files
+    assert not any(name.endswith((".bin", ".pt", ".pkl")) for name in manifest.files)
+    assert manifest.summary["parameters"] == 134_515_008
+    assert import_base(store, ModelSource()).id == model_id  # cache hit, same id
+    model, tokenizer = load(store, model_id)
+    ids = tokenizer(render(tokenizer, "What is 2+2?"), return_tensors="pt").input_ids
+    assert model(ids).logits.shape[-1] == model.config.vocab_size
+
+
+def test_missing_model_path_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        _from_pretrained_args(str(tmp_path / "nope"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no config.json"):
+        _from_pretrained_args(str(tmp_path / "empty"))
