@@ -56,7 +56,7 @@ def format_validation_error(path: Path | str, exc: ValidationError) -> str:
         elif kind == "missing":
             msg = "required field is missing"
         else:
-            msg = err["msg"]
+            msg = err["msg"].removeprefix("Value error, ")
             if "input" in err and kind not in ("model_type",) and not isinstance(err["input"], dict | list):
                 msg += f" (got {err['input']!r})"
         lines.append(f"{path}: {loc}: {msg}")
@@ -70,3 +70,25 @@ def validate(model_cls: type[BaseModel], data: dict[str, Any], source: Path | st
         raise ConfigError(format_validation_error(source, exc)) from None
     except ConfigError as exc:  # raised by a registry lookup inside a validator
         raise ConfigError(f"{source}: {exc}") from None
+
+
+def plugin(registry: Any) -> Any:
+    """A field type for a registered plug-in config (trait, task, filter), picked by its ``kind``.
+
+    ``registry`` maps kind -> config model. The chosen model validates the mapping, so error
+    locations stay precise (``trait.target``), and the full subclass is serialised into recipes.
+    """
+    from typing import Annotated
+
+    from pydantic import BeforeValidator, SerializeAsAny
+
+    def pick(value: Any) -> Any:
+        if isinstance(value, Strict):
+            return value
+        if not isinstance(value, dict) or "kind" not in value:
+            raise ValueError(f"expected a mapping with a 'kind' (accepted kinds: {', '.join(registry.names())})")
+        if value["kind"] not in registry:
+            raise ValueError(f"unknown {registry.what} {value['kind']!r} (accepted: {', '.join(registry.names())})")
+        return registry.get(value["kind"]).model_validate(value)
+
+    return Annotated[SerializeAsAny[Strict], BeforeValidator(pick)]
