@@ -1,0 +1,68 @@
+"""The ``transmission`` experiment file: does a student inherit its teacher's trait?"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from heredity.config import Strict, plugin
+from heredity.filters import FILTERS
+from heredity.models.finetune import TrainRecipe
+from heredity.models.loading import ModelSource
+from heredity.tasks import TASKS
+from heredity.traits import TRAITS
+
+
+class GenerationSettings(Strict):
+    temperature: float = Field(1.0, ge=0, description="sampling temperature (the paper: 1.0)")
+    constrained: bool = Field(True, description="mask sampling to the task's output grammar, if it has one")
+    batch_size: int = Field(64, ge=1)
+    max_new_tokens: int | None = Field(None, ge=1, description="default: the task's")
+    dtype: Literal["bfloat16", "float32"] = "bfloat16"
+    seed: int = 0
+
+
+class StudentSettings(Strict):
+    train: TrainRecipe = TrainRecipe()
+    seeds: list[int] = Field([0], min_length=1, description="one student (and one control) per seed")
+    restrict_to_grammar: bool = Field(True, description="distillation: KL only over tokens the task's grammar allows")
+
+
+class MeasureSettings(Strict):
+    estimator: Literal["exact", "sampled"] = "exact"
+    samples_per_probe: int = Field(20, ge=1, description="sampled estimator only")
+    seed: int = 0
+
+
+class TransmissionConfig(Strict):
+    kind: Literal["transmission"]
+    name: str = Field(..., min_length=1)
+    base: ModelSource = ModelSource()
+    trait: plugin(TRAITS)
+    control_trait: plugin(TRAITS) | None = Field(
+        None, description="distillation's specificity control: a teacher with another target (e.g. dog for owl)"
+    )
+    task: plugin(TASKS)
+    prompts: int = Field(1024, ge=1, description="how many task prompts the teachers answer")
+    prompt_seed: int = 0
+    generation: GenerationSettings = GenerationSettings()
+    filters: dict[str, list[plugin(FILTERS)]] = Field(
+        default_factory=lambda: {"unfiltered": []},
+        description="arms: name -> filters applied to both teachers' rollouts; one student per arm and seed",
+    )
+    max_rows: int | None = Field(None, ge=1, description="keep at most this many rows after filtering")
+    student: StudentSettings = StudentSettings()
+    measure: MeasureSettings = MeasureSettings()
+
+    @model_validator(mode="after")
+    def _distill_needs_specificity_control(self):
+        if self.student.train.mode == "distill" and self.control_trait is None:
+            raise ValueError(
+                "student.train.mode is 'distill' but control_trait is missing: distilling the base's own logits "
+                "has zero gradient, so a distilled student needs a specificity control teacher (e.g. control_trait: "
+                "{kind: animal, target: dog})"
+            )
+        if not self.filters:
+            raise ValueError("filters: give at least one arm (e.g. {unfiltered: []})")
+        return self
