@@ -101,12 +101,19 @@ class Store:
     def __init__(self, root: Path | str | None = None):
         self.root = Path(root).expanduser() if root is not None else default_root()
         self.artifacts = self.root / "artifacts"
-        self._ensure_layout()
         self._db_path = self.root / "index.sqlite"
-        self._init_index()
+        # A finished store on a read-only disk (an archive an auditor mounts) can still be read:
+        # lineage, verify and export work; only building refuses.
+        self.read_only = False
+        self._ensure_layout()
+        if not self.read_only:
+            self._init_index()
 
     # ---- layout and index -------------------------------------------------
     def _ensure_layout(self) -> None:
+        if self.artifacts.is_dir() and self._db_path.is_file() and not os.access(self.root, os.W_OK):
+            self.read_only = True
+            return
         try:
             for sub in ("artifacts", "tmp", "scratch", "locks"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
@@ -117,11 +124,19 @@ class Store:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self._db_path, timeout=60)
+        try:
+            if self.read_only:  # immutable: SQLite creates no -wal/-shm files on a read-only disk
+                conn = sqlite3.connect(f"{self._db_path.resolve().as_uri()}?immutable=1", uri=True, timeout=60)
+            else:
+                conn = sqlite3.connect(self._db_path, timeout=60)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store index {self._db_path} cannot be opened: {exc}") from exc
         try:
             conn.execute("PRAGMA busy_timeout=60000")
             with conn:
                 yield conn
+        except sqlite3.OperationalError as exc:
+            raise StoreError(_explain_sqlite(self._db_path, exc)) from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"store index {self._db_path} is unreadable: {exc} (delete it and run `heredity reindex`)") from exc
         finally:
@@ -141,10 +156,10 @@ class Store:
             )
             conn.execute("CREATE INDEX IF NOT EXISTS edges_parent ON edges(parent)")
 
-    def _index(self, manifest: Manifest) -> None:
+    def _index(self, manifest: Manifest, replace: bool = True) -> None:
         with self._db() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?)",
+                f"INSERT OR {'REPLACE' if replace else 'IGNORE'} INTO artifacts VALUES (?, ?, ?, ?)",
                 (manifest.id, manifest.kind, manifest.name, manifest.provenance.started),
             )
             conn.executemany(
@@ -154,6 +169,7 @@ class Store:
 
     def reindex(self) -> int:
         """Rebuild the index from the manifests on disk (the manifests are the source of truth)."""
+        self._require_writable("rebuild the index")
         with self._db() as conn:
             conn.execute("DELETE FROM artifacts")
             conn.execute("DELETE FROM edges")
@@ -278,10 +294,11 @@ class Store:
                 raise StoreError(f"parent {parent.id} of a {kind} step is not in the store")
         aid = artifact_id(kind, recipe, parents)
         if self.exists(aid):
-            return Produced(Artifact(self.path(aid), self.manifest(aid)), cached=True)
+            return self._cached(aid)
+        self._require_writable(f"build a {kind} artifact")
         with self.lock(aid):
             if self.exists(aid):  # another process built it while we waited
-                return Produced(Artifact(self.path(aid), self.manifest(aid)), cached=True)
+                return self._cached(aid)
             self._clean_tmp()
             tmp = self.root / "tmp" / f"{aid}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
             started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -313,6 +330,17 @@ class Store:
             shutil.rmtree(self.root / "scratch" / aid, ignore_errors=True)
             return Produced(Artifact(self.path(aid), manifest), cached=False)
 
+    def _cached(self, aid: str) -> Produced:
+        manifest = self.manifest(aid)
+        if not self.read_only:
+            # Heals a crash between the rename into artifacts/ and the index write.
+            self._index(manifest, replace=False)
+        return Produced(Artifact(self.path(aid), manifest), cached=True)
+
+    def _require_writable(self, what: str) -> None:
+        if self.read_only:
+            raise StoreError(f"store {self.root} is read-only (a read-only disk or no write permission): cannot {what}")
+
     def _clean_tmp(self) -> None:
         """Remove build folders left by processes that died (their pid is gone)."""
         for path in (self.root / "tmp").iterdir():
@@ -322,6 +350,17 @@ class Store:
                 continue
             if not _pid_alive(pid):
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _explain_sqlite(path: Path, exc: sqlite3.OperationalError) -> str:
+    text = str(exc)
+    if "full" in text:
+        return f"store index {path}: the disk is full ({text}); free space and run again"
+    if "readonly" in text or "read-only" in text:
+        return f"store index {path} is on a read-only disk or not writable ({text})"
+    if "locked" in text or "busy" in text:
+        return f"store index {path} stayed locked by another process for 60 s ({text})"
+    return f"store index {path}: {text} (if it is damaged, delete it and run `heredity reindex`)"
 
 
 def _pid_alive(pid: int) -> bool:
