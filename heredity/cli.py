@@ -51,6 +51,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 
     store = _store(args)
     aid = store.resolve(args.id)
+    store.manifest(aid)  # the artifact asked about must be one (its missing ancestors are shown, not fatal)
     if args.reach:
         return _print_reach(store, aid, args.reach, args.format)
     graph = lineage.graph(store, aid, args.direction)

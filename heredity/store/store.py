@@ -194,10 +194,16 @@ class Store:
     def manifest(self, artifact_id: str) -> Manifest:
         path = self.path(artifact_id) / "manifest.json"
         if not path.is_file():
+            if self.path(artifact_id).exists():
+                raise StoreError(f"{self.path(artifact_id)} is not an artifact (no manifest.json): a foreign or half-copied folder in the store")
             raise StoreError(f"no artifact {artifact_id!r} in store {self.root}" + self._suggest(artifact_id))
         try:
             return Manifest.model_validate_json(path.read_text())
-        except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise StoreError(f"{path} is not a heredity manifest (foreign or corrupt folder in the store): {where + ': ' if where else ''}{first['msg']}") from exc
+        except (ValueError, UnicodeDecodeError) as exc:
             raise StoreError(f"{path} is not a heredity manifest (foreign or corrupt folder in the store): {str(exc).splitlines()[0]}") from exc
 
     def _suggest(self, prefix: str) -> str:
