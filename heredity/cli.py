@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -202,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         # escaped: messages quote user text (YAML, paths) that may contain [brackets]
         console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_status
+    except BrokenPipeError:  # `heredity lineage ID --format json | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:  # outside a run's steps (cmd_run handles its own): nothing half-done
         console.print("\n[yellow]interrupted[/]")
         return 130
