@@ -25,13 +25,13 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     base = import_base(runner, config.base)
     task = config.task.build()
     trait_teacher = make_teacher(
-        runner, base, TeacherRecipe(inducer="system-prompt", system_prompt=config.trait.build().system_prompt(), trait=trait_label(config.trait)),
+        runner, base, TeacherRecipe(inducer="system-prompt", system_prompt=config.trait.build().inducer, trait=trait_label(config.trait)),
         name=f"{trait_label(config.trait)} teacher",
     )
     if distill:  # the specificity control: a teacher with another target
         control_teacher = make_teacher(
             runner, base,
-            TeacherRecipe(inducer="system-prompt", system_prompt=config.control_trait.build().system_prompt(), trait=trait_label(config.control_trait)),
+            TeacherRecipe(inducer="system-prompt", system_prompt=config.control_trait.build().inducer, trait=trait_label(config.control_trait)),
             name=f"{trait_label(config.control_trait)} teacher",
         )
     else:  # the trait-free control: the base answering the same prompts
