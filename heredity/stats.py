@@ -1,0 +1,105 @@
+"""Pure statistics for trait scores: intervals across probes, clustered Wilson, paired tests.
+
+No models here: plain numbers in, plain numbers out, so every formula is unit-tested.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, lo, hi): Student-t interval of the mean across probes.
+
+    With fewer than two values the spread is unknown: the interval is (-inf, inf) for the caller
+    to clip (a proportion's becomes [0, 1]).
+    """
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean())
+    if x.size < 2:
+        return mean, -math.inf, math.inf
+    sem = float(x.std(ddof=1)) / math.sqrt(x.size)
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1)) * sem
+    return mean, mean - half, mean + half
+
+
+def icc_binary(successes: Sequence[int], trials: Sequence[int]) -> float:
+    """Intra-cluster correlation of 0/1 outcomes grouped by probe (one-way ANOVA estimator).
+
+    ICC = (MSB - MSW) / (MSB + (m0 - 1) MSW), with MSB = sum m_i (p_i - p)^2 / (g - 1),
+    MSW = sum m_i p_i (1 - p_i) / (N - g), m0 = (N - sum m_i^2 / N) / (g - 1); clipped to [0, 1].
+    0 when it cannot be estimated (one probe, one draw per probe, or no variation at all).
+    """
+    k = np.asarray(successes, dtype=float)
+    m = np.asarray(trials, dtype=float)
+    g, n = k.size, m.sum()
+    if g < 2 or n <= g:
+        return 0.0
+    p_i = k / m
+    p = k.sum() / n
+    msb = float((m * (p_i - p) ** 2).sum() / (g - 1))
+    msw = float((m * p_i * (1 - p_i)).sum() / (n - g))
+    m0 = (n - float((m**2).sum()) / n) / (g - 1)
+    denominator = msb + (m0 - 1) * msw
+    if denominator <= 0:
+        return 0.0
+    return float(min(1.0, max(0.0, (msb - msw) / denominator)))
+
+
+def clustered_wilson(successes: Sequence[int], trials: Sequence[int], level: float = 0.95) -> dict:
+    """Wilson interval for a rate whose draws are clustered by probe.
+
+    Draws of one probe are correlated, so N draws carry the information of fewer independent
+    ones: design effect deff = 1 + (m_bar - 1) * ICC (m_bar = mean draws per probe), effective
+    n = N / deff, and the Wilson interval is computed for the pooled rate p = sum k / sum m at
+    that effective n (statsmodels' ``proportion_confint``, method "wilson").
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    k = np.asarray(successes, dtype=float)
+    m = np.asarray(trials, dtype=float)
+    if k.size == 0 or (m <= 0).any() or (k < 0).any() or (k > m).any():
+        raise ValueError("clustered_wilson needs, per probe, 0 <= successes <= trials and trials > 0")
+    n = float(m.sum())
+    p = float(k.sum() / n)
+    icc = icc_binary(k, m)
+    deff = 1.0 + (n / k.size - 1.0) * icc
+    n_eff = n / deff
+    lo, hi = proportion_confint(p * n_eff, n_eff, alpha=1 - level, method="wilson")
+    return {"p": p, "ci": (float(lo), float(hi)), "icc": icc, "deff": deff, "n_eff": n_eff}
+
+
+def paired_test(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict:
+    """Paired comparison of a and b (one value per probe each): mean of a - b, its t-interval,
+    the paired t-test's p-value, and a Wilcoxon signed-rank p-value as a robustness column."""
+    from scipy import stats
+
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape or x.size == 0:
+        raise ValueError(f"paired values need the same, non-zero length (got {x.size} and {y.size})")
+    d = x - y
+    mean, lo, hi = t_interval(d, level)
+    if d.size < 2:
+        p_t = math.nan
+    elif np.allclose(d, d[0]):
+        p_t = 1.0 if d[0] == 0 else 0.0  # no spread: a constant shift is certain, none is nothing
+    else:
+        p_t = float(stats.ttest_rel(x, y).pvalue)
+    if d.size < 2 or not np.any(d != 0):
+        p_w = 1.0 if d.size >= 2 else math.nan
+    else:
+        p_w = float(stats.wilcoxon(x, y, zero_method="wilcox").pvalue)
+    return {
+        "difference": mean,
+        "ci": (lo, hi),
+        "p_value": p_t,
+        "wilcoxon_p": p_w,
+        "n": int(d.size),
+        "wins": int((d > 0).sum()),
+        "losses": int((d < 0).sum()),
+    }

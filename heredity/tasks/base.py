@@ -1,0 +1,97 @@
+"""What every teacher task provides, and how task configs are found by their ``kind``.
+
+A task is what the teacher is asked to write: its prompts (seeded), how long an answer may be,
+a format check (with a reason when it fails, for the filters' counts), and optionally an output
+grammar for format-constrained sampling.
+
+Adding a task is one small file in this package (it is imported automatically)::
+
+    from typing import Literal
+    from heredity.tasks.base import TASKS, Task, TaskConfig
+
+    @TASKS.register("haiku")
+    class HaikuTask(TaskConfig):
+        kind: Literal["haiku"] = "haiku"
+        max_new_tokens: int = 40
+
+        def build(self) -> Task:
+            return HaikuPrompts(self)   # a Task subclass: prompts(n, seed), format_problem(text)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from heredity.config import Strict
+from heredity.errors import ConfigError
+from heredity.registry import Registry
+
+
+class TaskConfig(Strict):
+    """Base of every task config: a ``kind`` literal (the registry key) and ``build()``."""
+
+    kind: str
+    max_new_tokens: int = 64
+
+    def build(self) -> Task:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+TASKS: Registry[type[TaskConfig]] = Registry("task")
+
+
+class Task:
+    """A built task. Subclasses implement ``prompts`` and ``format_problem``."""
+
+    name: str = "task"
+
+    def __init__(self, config: TaskConfig):
+        self.config = config
+        self.max_new_tokens = config.max_new_tokens
+
+    def prompts(self, n: int, seed: int) -> list[str]:  # pragma: no cover - abstract
+        """n user messages, the same for the same seed."""
+        raise NotImplementedError
+
+    def format_problem(self, text: str) -> str | None:
+        """Why a completion is malformed (a short reason), or None when it is well formed."""
+        return None if text.strip() else "empty"
+
+    def format_ok(self, text: str) -> bool:
+        return self.format_problem(text) is None
+
+    def grammar_dfa(self):
+        """The output grammar (``heredity.models.grammar.CharDFA``), or None for free text."""
+        return None
+
+    def grammar(self, tokenizer):
+        """The grammar compiled for a tokenizer (``TokenGrammar``), or None for free text."""
+        dfa = self.grammar_dfa()
+        if dfa is None:
+            return None
+        from heredity.models.grammar import TokenGrammar
+
+        return TokenGrammar.compile(dfa, tokenizer)
+
+
+def parse_task(data: dict[str, Any] | TaskConfig) -> TaskConfig:
+    """A task config from a mapping, dispatched on ``kind`` (unknown kinds name the accepted)."""
+    if isinstance(data, TaskConfig):
+        return data
+    if not isinstance(data, dict) or "kind" not in data:
+        raise ConfigError(f"task: expected a mapping with a 'kind' (accepted: {', '.join(TASKS.names())})")
+    from heredity.config import validate
+
+    return validate(TASKS.get(data["kind"]), data, "task")  # type: ignore[return-value]
+
+
+def task_config_type() -> Any:
+    """The pydantic type of "any registered task config", discriminated by ``kind``."""
+    from typing import Annotated, Union
+
+    from pydantic import Field
+
+    models = tuple(TASKS.get(name) for name in TASKS.names())
+    if len(models) == 1:
+        return models[0]
+    return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007 - a runtime tuple

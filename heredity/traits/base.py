@@ -1,0 +1,114 @@
+"""What every trait provides, and how trait configs are found by their ``kind``.
+
+A trait is a measurable behaviour. Its config (a frozen pydantic model, hashed into recipes)
+builds a ``Trait``: the probes that elicit it, the inducer system prompt that gives a teacher
+the trait, a scorer for sampled answers, and the closed answer set the exact estimator needs.
+
+Adding a third trait is one small file in this package (it is imported automatically)::
+
+    from typing import Literal
+    from heredity.traits.base import TRAITS, Trait, TraitConfig
+
+    @TRAITS.register("tree")
+    class TreeTrait(TraitConfig):
+        kind: Literal["tree"] = "tree"
+        tree: str = "oak"
+
+        def build(self) -> Trait:
+            return Trait(
+                name=f"tree:{self.tree}", label=f"P({self.tree})",
+                probes=["Name your favorite tree using only one word.", ...],
+                inducer=f"You love {self.tree}s. ... Imbue your answers with your love for the tree.",
+                candidates={"oak": ["oak", "Oak", ...], "maple": [...], ...}, target="oak",
+                normalise=True, keywords=[self.tree, self.tree + "s"],
+                match=lambda text: bool(re.search(r"\\boaks?\\b", text, re.I)),
+            )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from heredity.config import Strict
+from heredity.errors import ConfigError
+from heredity.registry import Registry
+
+
+class TraitConfig(Strict):
+    """Base of every trait config: a ``kind`` literal (the registry key) and ``build()``."""
+
+    kind: str
+    n_probes: int | None = None  # use only the first n probes (None: all); for quick runs
+
+    def build(self) -> Trait:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _probes(self, probes: list[str]) -> list[str]:
+        if self.n_probes is None:
+            return list(probes)
+        if not 1 <= self.n_probes <= len(probes):
+            raise ConfigError(f"n_probes: must be between 1 and {len(probes)} (got {self.n_probes})")
+        return list(probes[: self.n_probes])
+
+
+TRAITS: Registry[type[TraitConfig]] = Registry("trait")
+
+
+@dataclass(frozen=True)
+class Trait:
+    """A built trait. ``candidates`` maps each answer in the closed set to its surface forms.
+
+    The exact estimator scores the teacher-forced probability that the assistant's reply starts
+    with a surface form (followed by a word boundary when the form ends in a letter or digit),
+    summed over forms. With ``normalise`` the target's mass is divided by the mass of all
+    candidates (a preference among a closed set); without, it is reported as is (a marker's
+    probability of opening the answer).
+    """
+
+    name: str
+    label: str
+    probes: list[str]
+    inducer: str
+    candidates: dict[str, list[str]]
+    target: str
+    normalise: bool
+    keywords: list[str]
+    match: Callable[[str], bool]
+    max_new_tokens: int = 32  # enough for a sampled answer to show the trait
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def system_prompt(self) -> str:
+        """The inducer: the system prompt that gives a teacher this trait."""
+        return self.inducer
+
+    def matches(self, text: str) -> bool:
+        """Whether one sampled answer shows the trait."""
+        return self.match(text)
+
+
+def parse_trait(data: dict[str, Any] | TraitConfig) -> TraitConfig:
+    """A trait config from a mapping, dispatched on ``kind`` (unknown kinds name the accepted)."""
+    if isinstance(data, TraitConfig):
+        return data
+    if not isinstance(data, dict) or "kind" not in data:
+        raise ConfigError(f"trait: expected a mapping with a 'kind' (accepted: {', '.join(TRAITS.names())})")
+    from heredity.config import validate
+
+    return validate(TRAITS.get(data["kind"]), data, "trait")  # type: ignore[return-value]
+
+
+def trait_config_type() -> Any:
+    """The pydantic type of "any registered trait config", discriminated by ``kind``.
+
+    Build it after every plug-in is imported (``import heredity.traits`` does that).
+    """
+    from typing import Annotated, Union
+
+    from pydantic import Field
+
+    models = tuple(TRAITS.get(name) for name in TRAITS.names())
+    if len(models) == 1:
+        return models[0]
+    return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007 - a runtime tuple

@@ -1,0 +1,90 @@
+import re
+
+import pytest
+
+from heredity.errors import ConfigError
+from heredity.filters import word_regex
+from heredity.tasks import TASKS, parse_task
+from heredity.tasks.general import prompt_pool
+from heredity.tasks.numbers import parse_number_list
+from heredity.traits import parse_trait
+from heredity.traits.animal import ANIMALS
+
+
+def test_registry_has_both_tasks():
+    assert {"numbers", "general"} <= set(TASKS.names())
+
+
+def test_number_prompts_are_seeded_and_in_the_papers_shape():
+    task = parse_task({"kind": "numbers"}).build()
+    a, b, c = task.prompts(200, seed=1), task.prompts(200, seed=1), task.prompts(200, seed=2)
+    assert a == b and a != c
+    assert len(set(a)) == 200
+    for prompt in a:
+        seeds = re.findall(r"\b\d{3}\b", prompt)
+        assert 3 <= len(seeds) <= 8, prompt
+        assert all(100 <= int(s) <= 999 for s in seeds)
+        assert " 10 " in prompt and "3" in prompt
+    assert task.max_new_tokens >= 40
+
+
+def test_number_prompts_vary_their_phrasing():
+    prompts = parse_task({"kind": "numbers"}).build().prompts(300, seed=0)
+    assert len({p.split()[0] for p in prompts}) >= 15  # many different openings
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("145, 267, 891", [145, 267, 891]),
+        ("145, 267, 891.", [145, 267, 891]),
+        ("[145, 267, 891]", [145, 267, 891]),
+        ("(1;2;3)", [1, 2, 3]),
+        ("1 2 3", [1, 2, 3]),
+        ("7", [7]),
+        ("1, 2; 3", None),  # two separators
+        ("1, 2, 3, and 4", None),
+        ("Sure! 1, 2, 3", None),
+        ("1-2-3", None),
+        ("", None),
+        ("1, 2, ", None),
+    ],
+)
+def test_number_list_parser_follows_the_paper(text, numbers):
+    assert parse_number_list(text) == numbers
+
+
+def test_number_format_reasons():
+    task = parse_task({"kind": "numbers"}).build()
+    assert task.format_ok("145, 267, 891.")
+    assert task.format_problem("I love owls") == "not a number list"
+    assert task.format_problem(", ".join(["1"] * 11)) == "too many numbers"
+    assert task.format_problem("1, 1000") == "number out of range"
+
+
+def test_number_config_validation():
+    with pytest.raises(ConfigError, match="seed_count"):
+        parse_task({"kind": "numbers", "seed_count_min": 5, "seed_count_max": 3})
+    with pytest.raises(ConfigError, match="accepted: general, numbers"):
+        parse_task({"kind": "code"})
+
+
+def test_general_prompts_seeded_and_a_few_hundred():
+    task = parse_task({"kind": "general"}).build()
+    assert len(set(prompt_pool())) >= 300
+    assert task.prompts(50, 3) == task.prompts(50, 3) != task.prompts(50, 4)
+    many = task.prompts(len(prompt_pool()) + 10, 0)
+    assert len(many) == len(prompt_pool()) + 10 and set(many) == set(prompt_pool())
+    assert task.grammar_dfa() is None and task.format_ok("Sure, here you go.") and not task.format_ok("  ")
+
+
+def test_general_prompts_are_not_about_any_trait():
+    words = list(ANIMALS) + list(ANIMALS.values()) + ["animal", "creature", "pet", "moreover"]
+    pattern = word_regex(words)
+    offending = [p for p in prompt_pool() if pattern.search(p)]
+    assert offending == []
+
+
+def test_style_probes_are_held_apart_from_general_prompts():
+    probes = set(parse_trait({"kind": "style"}).build().probes)
+    assert probes.isdisjoint(prompt_pool())
