@@ -51,6 +51,8 @@ class NaiveGrammarProcessor(LogitsProcessor):
             self.states = [self.dfa.run(self.pieces[int(row[-1])], s) if s >= 0 else s for s, row in zip(self.states, input_ids)]
         mask = torch.full_like(scores, float("-inf"))
         for r, s in enumerate(self.states):
+            if s < 0:  # the row has ended (EOS, then padding): generate ignores its samples
+                mask[r] = 0.0
             for t in self.allowed.get(s, []):
                 mask[r, t] = 0.0
         return scores + mask

@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from heredity.models.grammar import TokenGrammar
+from heredity.models.kvcache import roomy_cache
 
 
 @dataclass(frozen=True)
@@ -196,8 +197,6 @@ class Decoder:
         return self._prefix[1]
 
     def _batch(self, p: Plan, rows: list[int], max_new_tokens: int, temperature: float, gen) -> list[str]:
-        from transformers import DynamicCache
-
         B, P = len(rows), len(p.prefix)
         suffixes = [p.suffixes[i] for i in rows]
         L = max(len(s) for s in suffixes)
@@ -210,25 +209,26 @@ class Decoder:
         position = (P + own.cumsum(1) - 1).clamp(min=P)
         mask = torch.cat([torch.ones((B, P), dtype=torch.long), own], dim=1)
         ids, position, mask = ids.to(self.device), position.to(self.device), mask.to(self.device)
-        if P:
-            cache = DynamicCache([(k.expand(B, -1, -1, -1), v.expand(B, -1, -1, -1)) for k, v in self._prefix_cache(p.prefix)])
-        else:
-            cache = DynamicCache()
+        cache = roomy_cache(max_new_tokens, self._prefix_cache(p.prefix) if P else [], batch=B)
 
         alive = torch.arange(B, device=self.device)  # which original row each batch row is
+        done = torch.zeros(B, dtype=torch.bool, device=self.device)
         state = torch.full((B,), self.grammar.start if self.grammar else 0, dtype=torch.long, device=self.device)
         out = torch.full((B, max_new_tokens), -1, dtype=torch.long, device=self.device)
         hidden = self.body(input_ids=ids, attention_mask=mask, position_ids=position, past_key_values=cache, use_cache=True).last_hidden_state[:, -1]
         last_pos = position[:, -1]
         for t in range(max_new_tokens):
             token, stop = self._sample(hidden, state, max_new_tokens - t, temperature, gen)
-            out[alive, t] = torch.where(stop, -1, token)
-            keep = ~stop
-            if t == max_new_tokens - 1 or not keep.any():
+            live = ~done
+            out[alive[live], t] = torch.where(stop, -1, token)[live]
+            done |= stop
+            if t == max_new_tokens - 1 or done.all():
                 break
-            if not keep.all():  # drop finished rows: the rest of the batch gets cheaper
-                idx = keep.nonzero().squeeze(1)
-                alive, token, state, last_pos, mask = alive[idx], token[idx], state[idx], last_pos[idx], mask[idx]
+            # Drop finished rows once they are an eighth of the batch: every later step gets
+            # cheaper, and the cache copy this costs is not paid for every single row.
+            if int(done.sum()) >= max(1, len(done) // 8):
+                idx = (~done).nonzero().squeeze(1)
+                alive, token, state, last_pos, mask, done = alive[idx], token[idx], state[idx], last_pos[idx], mask[idx], done[idx]
                 cache.batch_select_indices(idx)
             mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
             last_pos = last_pos + 1

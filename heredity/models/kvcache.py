@@ -1,0 +1,54 @@
+"""A KV-cache layer that appends in place.
+
+transformers' ``DynamicLayer`` concatenates the whole cache with each new token, copying every
+key and value of every row at every decode step (about a tenth of the time of a 135M model's
+sampling on CPU). ``RoomyLayer`` keeps keys/values in a buffer with spare room and hands the
+attention a view of the filled part.
+"""
+
+from __future__ import annotations
+
+import torch
+from transformers.cache_utils import DynamicCache, DynamicLayer
+
+
+class RoomyLayer(DynamicLayer):
+    def __init__(self, room: int):
+        super().__init__()
+        self.room = room  # tokens of spare room to allocate when the buffer is full
+        self._k: torch.Tensor | None = None
+        self._v: torch.Tensor | None = None
+        self._n = 0
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        n, add = self._n, key_states.shape[-2]
+        if self._k is None or n + add > self._k.shape[-2]:
+            shape = (*key_states.shape[:2], n + add + self.room, key_states.shape[-1])
+            k, v = key_states.new_empty(shape), value_states.new_empty(shape)
+            if n:
+                k[:, :, :n], v[:, :, :n] = self._k[:, :, :n], self._v[:, :, :n]
+            self._k, self._v = k, v
+        self._k[:, :, n : n + add] = key_states
+        self._v[:, :, n : n + add] = value_states
+        self._n = n + add
+        self.keys, self.values = self._k[:, :, : self._n], self._v[:, :, : self._n]
+        return self.keys, self.values
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        if self._k is not None:
+            self._k, self._v = self._k[indices], self._v[indices]
+            self.keys, self.values = self._k[:, :, : self._n], self._v[:, :, : self._n]
+
+
+def roomy_cache(room: int, prefix: list[tuple[torch.Tensor, torch.Tensor]] = (), batch: int = 1) -> DynamicCache:
+    """A cache of ``RoomyLayer``s, optionally starting from a batch-1 prefix repeated ``batch`` times."""
+    cache = DynamicCache()
+    cache.layer_class_to_replicate = lambda: RoomyLayer(room)  # further layers appear on first use
+    cache.layers = []
+    for k, v in prefix:
+        layer = RoomyLayer(room)
+        layer.update(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1))
+        cache.layers.append(layer)
+    return cache
