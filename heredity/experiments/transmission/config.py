@@ -16,7 +16,6 @@ from heredity.traits import TRAITS
 
 class GenerationSettings(Strict):
     temperature: float = Field(1.0, ge=0, description="sampling temperature (the paper: 1.0)")
-    constrained: bool = Field(True, description="mask sampling to the task's output grammar, if it has one")
     batch_size: int = Field(64, ge=1)
     max_new_tokens: int | None = Field(None, ge=1, description="default: the task's")
     dtype: Literal["bfloat16", "float32"] = "bfloat16"

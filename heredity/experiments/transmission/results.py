@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from heredity import stats
 from heredity.measure import Score, paired_difference
 from heredity.steps.scores import read_scores
 from heredity.store import Artifact
@@ -20,7 +21,11 @@ def combine_seeds(artifacts: list[Artifact]) -> Score:
     if len(scores) == 1:
         return scores[0]
     per_probe = [sum(values) / len(values) for values in zip(*(s.per_probe for s in scores))]
-    return Score.from_per_probe(per_probe, method=scores[0].method, label=scores[0].label)
+    mean, lo, hi = stats.t_interval(per_probe)
+    return Score(
+        label=scores[0].label, method=scores[0].method, p=mean, ci=(max(0.0, lo), min(1.0, hi)),
+        n=len(per_probe), probes=len(per_probe), per_probe=per_probe, details={"seeds": len(scores)},
+    )
 
 
 def _entry(score: Score, artifacts: list[Artifact], subject_ids: list[str] | None = None) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     prompts = make_prompts(runner, PromptsRecipe(task=config.task, n=config.prompts, seed=config.prompt_seed))
     gen = config.generation
     rollouts_recipe = RolloutsRecipe(
-        task=config.task, temperature=gen.temperature, constrained=gen.constrained,
+        task=config.task, temperature=gen.temperature,
         max_new_tokens=gen.max_new_tokens or task.max_new_tokens, batch_size=gen.batch_size, dtype=gen.dtype, seed=gen.seed,
     )
     if distill:
@@ -67,7 +67,7 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     arms: dict[str, dict] = {}
     student_recipe_base = dict(task=config.task, restrict_to_grammar=config.student.restrict_to_grammar)
     for arm, filters in config.filters.items():
-        dataset_recipe = DatasetRecipe(filters=filters, task=config.task, max_rows=config.max_rows)
+        dataset_recipe = DatasetRecipe(filters=filters, task=config.task, trait=config.trait, max_rows=config.max_rows)
         trait_data = make_dataset(runner, trait_rollouts, dataset_recipe, name=f"{arm} trait data")
         control_data = trait_data if distill else make_dataset(runner, control_rollouts, dataset_recipe, name=f"{arm} control data")
         arm_scores: dict[str, list[Artifact]] = {"student": [], "control": []}
