@@ -21,7 +21,7 @@ class RolloutsRecipe(Strict):
     temperature: float = 1.0
     max_new_tokens: int = Field(..., ge=1)
     batch_size: int = 64
-    dtype: Literal["bfloat16", "float32"] = "bfloat16"
+    dtype: Literal["bfloat16", "float32"] = "float32"  # bf16 only pays where the CPU has AVX-512/AMX, or on a GPU
     seed: int = 0
 
 

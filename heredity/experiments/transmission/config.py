@@ -18,7 +18,7 @@ class GenerationSettings(Strict):
     temperature: float = Field(1.0, ge=0, description="sampling temperature (the paper: 1.0)")
     batch_size: int = Field(64, ge=1)
     max_new_tokens: int | None = Field(None, ge=1, description="default: the task's")
-    dtype: Literal["bfloat16", "float32"] = "bfloat16"
+    dtype: Literal["bfloat16", "float32"] = "float32"  # bf16 only pays where the CPU has AVX-512/AMX, or on a GPU
     seed: int = 0
 
 
