@@ -1,0 +1,1 @@
+"""Datasets that ship offline (never downloaded at run time), as store artifacts."""

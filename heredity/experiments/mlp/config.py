@@ -1,0 +1,58 @@
+"""The ``kind: mlp`` experiment file: every setting of the MLP subliminal-learning grid."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from heredity.config import Strict
+from heredity.data.mnist import MnistConfig
+
+
+class Noise(Strict):
+    """The students' only inputs: a fixed set of ``count`` noise images, reshuffled each epoch."""
+
+    distribution: Literal["uniform", "gaussian"] = "uniform"  # uniform in [-1, 1] | standard normal
+    count: int = Field(60000, ge=1)
+    seed: int = 0
+
+
+class Training(Strict):
+    epochs: int = Field(5, ge=1)
+    lr: float = Field(3e-4, gt=0)
+    batch_size: int = Field(64, ge=1)
+    optimizer: Literal["adam", "sgd"] = "adam"
+
+
+class MlpExperiment(Strict):
+    kind: Literal["mlp"]
+    name: str = "mlp-mnist"
+    # Init seeds; an int n means seeds 0..n-1. At least 2 so that a derangement exists.
+    seeds: list[int] = Field(default_factory=lambda: list(range(10)))
+    aux_logits: int = Field(3, ge=1)  # m
+    width: int = Field(256, ge=1)
+    loss: Literal["kl", "mse"] = "kl"
+    noise: Noise = Noise()
+    teacher: Training = Training()
+    student: Training = Training()
+    all_logits: bool = True  # also train the reference student distilled on all 10+m logits
+    alignment_steps: int = Field(10, ge=1)  # k: cosine of the cumulative change after k steps
+    derangement_seed: int = 0
+    data: MnistConfig = MnistConfig()
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seed_count(cls, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return list(range(value))
+        return value
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(value) < 2:
+            raise ValueError("at least 2 seeds are needed (the different-init arm takes another seed's init)")
+        if len(set(value)) != len(value):
+            raise ValueError("seeds must be distinct")
+        return value

@@ -1,0 +1,111 @@
+"""The report artifact's files: ``results.json`` (stable shape, see docs/mlp.md), ``report.md``
+and ``accuracy.png``. Pure functions of per-seed numbers; no training here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from heredity.experiments.mlp.stats import summarize
+from heredity.store import write_json
+
+ARMS = ["teacher", "same_init", "different_init", "all_logits", "init"]
+ARM_TITLES = {
+    "teacher": "teacher (θ0, digit logits)",
+    "same_init": "student, same init θ0 (aux logits, noise)",
+    "different_init": "student, different init θ1 (aux logits, noise)",
+    "all_logits": "student, same init, all 10+m logits (reference)",
+    "init": "untrained init θ0 (chance reference)",
+}
+RESULTS_SCHEMA = 1
+
+
+def results(accuracy: dict[str, list[float]], first_step: dict[str, list[float]],
+            first_k: dict[str, list[float]], k: int, settings: dict, derangement: list[int]) -> dict:
+    return {
+        "schema": RESULTS_SCHEMA,
+        "arms": {arm: {"accuracy": summarize(accuracy[arm]), "per_seed": accuracy[arm]} for arm in ARMS if arm in accuracy},
+        "alignment": {arm: {**summarize(v), "per_seed": v} for arm, v in first_step.items()},
+        "alignment_k": {"k": k, **{arm: {**summarize(v), "per_seed": v} for arm, v in first_k.items()}},
+        "derangement": derangement,
+        "settings": settings,
+    }
+
+
+def _fmt(s: dict, pct: bool) -> list[str]:
+    scale, unit = (100, "%") if pct else (1, "")
+    f = (lambda v: f"{v * scale:.1f}{unit}") if pct else (lambda v: f"{v:+.4f}")
+    return [f(s["mean"]), f(s["std"]).lstrip("+"), f"[{f(s['ci'][0])}, {f(s['ci'][1])}]", str(s["n"])]
+
+
+def markdown(res: dict) -> str:
+    settings = res["settings"]
+    lines = [
+        f"# MLP subliminal learning: {settings['name']}",
+        "",
+        f"{len(settings['seeds'])} seeds, m = {settings['aux_logits']} auxiliary logits, width {settings['width']}, "
+        f"loss {settings['loss']}, optimizer {settings['student']['optimizer']}, "
+        f"{settings['noise']['count']} {settings['noise']['distribution']} noise images, data {settings['data_source']}.",
+        "",
+        "## Test accuracy per arm (mean, std and 95% t-interval over seeds)",
+        "",
+        "| arm | mean | std | 95% CI | n |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for arm, entry in res["arms"].items():
+        lines.append("| " + " | ".join([ARM_TITLES[arm], *_fmt(entry["accuracy"], pct=True)]) + " |")
+    lines += [
+        "",
+        "## Alignment with the teacher's change θ_T − θ0 (cosine per seed)",
+        "",
+        "| student | step | mean | std | 95% CI | n |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for arm, entry in res["alignment"].items():
+        lines.append("| " + " | ".join([arm, "first gradient step", *_fmt(entry, pct=False)]) + " |")
+    k = res["alignment_k"]["k"]
+    for arm, entry in res["alignment_k"].items():
+        if arm != "k":
+            lines.append("| " + " | ".join([arm, f"first {k} steps", *_fmt(entry, pct=False)]) + " |")
+    lines += ["", "![accuracy per arm](accuracy.png)", ""]
+    return "\n".join(lines)
+
+
+def plot(res: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
+    arms = list(res["arms"])
+    for i, arm in enumerate(arms):
+        per_seed = [100 * v for v in res["arms"][arm]["per_seed"]]
+        s = res["arms"][arm]["accuracy"]
+        ax1.scatter([i] * len(per_seed), per_seed, s=12, alpha=0.5, color="grey")
+        ax1.errorbar(i, 100 * s["mean"], yerr=[[100 * (s["mean"] - s["ci"][0])], [100 * (s["ci"][1] - s["mean"])]],
+                     fmt="o", color="C0", capsize=5)
+    ax1.axhline(10, ls="--", lw=0.8, color="red", label="chance (10%)")
+    ax1.set_xticks(range(len(arms)), [a.replace("_", "\n") for a in arms])
+    ax1.set_ylabel("test accuracy (%)")
+    ax1.set_ylim(0, 100)
+    ax1.legend(loc="upper right")
+    ax1.set_title("accuracy per arm (mean, 95% CI; dots: seeds)")
+    k = res["alignment_k"]["k"]
+    groups = [(arm, "step 1", res["alignment"][arm]) for arm in res["alignment"]]
+    groups += [(arm, f"first {k}", res["alignment_k"][arm]) for arm in res["alignment_k"] if arm != "k"]
+    for i, (arm, when, s) in enumerate(groups):
+        ax2.errorbar(i, s["mean"], yerr=[[s["mean"] - s["ci"][0]], [s["ci"][1] - s["mean"]]], fmt="o", capsize=5,
+                     color="C1" if arm == "same_init" else "C2")
+    ax2.axhline(0, lw=0.8, color="black")
+    ax2.set_xticks(range(len(groups)), [f"{arm.replace('_', ' ')}\n{when}" for arm, when, _ in groups], fontsize=8)
+    ax2.set_ylabel("cosine with θ_T − θ0")
+    ax2.set_title("alignment with the teacher's change")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write(res: dict, out: Path) -> None:
+    write_json(out / "results.json", res)
+    (out / "report.md").write_text(markdown(res))
+    plot(res, out / "accuracy.png")
