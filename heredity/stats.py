@@ -71,7 +71,8 @@ def clustered_wilson(successes: Sequence[int], trials: Sequence[int], level: flo
     deff = 1.0 + (n / k.size - 1.0) * icc
     n_eff = n / deff
     lo, hi = proportion_confint(p * n_eff, n_eff, alpha=1 - level, method="wilson")
-    return {"p": p, "ci": (float(lo), float(hi)), "icc": icc, "deff": deff, "n_eff": n_eff}
+    lo, hi = max(0.0, min(float(lo), p)), min(1.0, max(float(hi), p))  # rounding must not exclude p
+    return {"p": p, "ci": (lo, hi), "icc": icc, "deff": deff, "n_eff": n_eff}
 
 
 def paired_test(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict:
