@@ -16,6 +16,7 @@ ARM_TITLES = {
     "all_logits": "student, same init, all 10+m logits (reference)",
     "init": "untrained init θ0 (chance reference)",
 }
+ALIGNED = ["same_init", "different_init"]
 RESULTS_SCHEMA = 1
 
 
@@ -51,7 +52,8 @@ def markdown(res: dict) -> str:
         "| arm | mean | std | 95% CI | n |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for arm, entry in res["arms"].items():
+    for arm in (a for a in ARMS if a in res["arms"]):
+        entry = res["arms"][arm]
         lines.append("| " + " | ".join([ARM_TITLES[arm], *_fmt(entry["accuracy"], pct=True)]) + " |")
     lines += [
         "",
@@ -60,12 +62,12 @@ def markdown(res: dict) -> str:
         "| student | step | mean | std | 95% CI | n |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for arm, entry in res["alignment"].items():
+    for arm in ALIGNED:
+        entry = res["alignment"][arm]
         lines.append("| " + " | ".join([arm, "first gradient step", *_fmt(entry, pct=False)]) + " |")
     k = res["alignment_k"]["k"]
-    for arm, entry in res["alignment_k"].items():
-        if arm != "k":
-            lines.append("| " + " | ".join([arm, f"first {k} steps", *_fmt(entry, pct=False)]) + " |")
+    for arm in ALIGNED:
+        lines.append("| " + " | ".join([arm, f"first {k} steps", *_fmt(res["alignment_k"][arm], pct=False)]) + " |")
     lines += ["", "![accuracy per arm](accuracy.png)", ""]
     return "\n".join(lines)
 
@@ -77,7 +79,7 @@ def plot(res: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
-    arms = list(res["arms"])
+    arms = [a for a in ARMS if a in res["arms"]]
     for i, arm in enumerate(arms):
         per_seed = [100 * v for v in res["arms"][arm]["per_seed"]]
         s = res["arms"][arm]["accuracy"]
@@ -88,11 +90,11 @@ def plot(res: dict, path: Path) -> None:
     ax1.set_xticks(range(len(arms)), [a.replace("_", "\n") for a in arms])
     ax1.set_ylabel("test accuracy (%)")
     ax1.set_ylim(0, 100)
-    ax1.legend(loc="upper right")
+    ax1.legend(loc="lower left")
     ax1.set_title("accuracy per arm (mean, 95% CI; dots: seeds)")
     k = res["alignment_k"]["k"]
-    groups = [(arm, "step 1", res["alignment"][arm]) for arm in res["alignment"]]
-    groups += [(arm, f"first {k}", res["alignment_k"][arm]) for arm in res["alignment_k"] if arm != "k"]
+    groups = [(arm, "step 1", res["alignment"][arm]) for arm in ALIGNED]
+    groups += [(arm, f"first {k}", res["alignment_k"][arm]) for arm in ALIGNED]
     for i, (arm, when, s) in enumerate(groups):
         ax2.errorbar(i, s["mean"], yerr=[[s["mean"] - s["ci"][0]], [s["ci"][1] - s["mean"]]], fmt="o", capsize=5,
                      color="C1" if arm == "same_init" else "C2")
