@@ -21,7 +21,7 @@ class ExperimentKind:
 EXPERIMENTS: Registry[ExperimentKind] = Registry("experiment kind")
 
 # Modules that register experiment kinds; imported lazily so `heredity --help` stays fast.
-_MODULES = ["heredity.experiments.mlp"]  # transmission joins once its plug-ins land
+_MODULES = ["heredity.experiments.mlp", "heredity.experiments.transmission"]
 
 
 def load_all() -> None:
