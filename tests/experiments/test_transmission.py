@@ -1,0 +1,119 @@
+"""The transmission experiment end to end through the real CLI, on real models: a tiny Llama
+with SmolLM2's tokenizer for the mechanics, and SmolLM2-135M itself (slow) for a real teacher."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from heredity.cli import main
+from heredity.store import Store
+
+
+def run_cli(store_root: Path, experiment: dict, tmp_path: Path, capsys) -> Path:
+    path = tmp_path / f"{experiment['name']}.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    assert main(["--store", str(store_root), "run", "-q", str(path)]) == 0
+    return Path(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def tiny_experiment(tiny_lm, **overrides) -> dict:
+    store, tiny_id = tiny_lm
+    experiment = {
+        "kind": "transmission",
+        "name": "tiny",
+        "base": {"source": str(store.path(tiny_id))},
+        "trait": {"kind": "animal", "animal": "owl", "n_probes": 4},
+        "task": {"kind": "numbers", "max_new_tokens": 12},
+        "prompts": 12,
+        "generation": {"batch_size": 6},
+        "filters": {"format": [{"kind": "format"}], "keyword": [{"kind": "format"}, {"kind": "keyword", "action": "drop"}]},
+        "student": {"train": {"mode": "sft", "epochs": 2, "lr": 1e-2, "warmup_steps": 0, "batch_tokens": 256}},
+    }
+    experiment.update(overrides)
+    return experiment
+
+
+def test_sft_transmission_runs_reports_and_caches(tiny_lm, tmp_path, capsys):
+    root = tmp_path / "store"
+    report = run_cli(root, tiny_experiment(tiny_lm), tmp_path, capsys)
+    results = json.loads((report / "results.json").read_text())
+    assert set(results["models"]) == {"base", "teacher", "control", "student"}
+    for entry in results["models"].values():
+        lo, hi = entry["ci"]
+        assert lo <= entry["p"] <= hi and entry["n"] == 4
+    assert set(results["arms"]) == {"format", "keyword"}
+    inheritance = results["inheritance"]
+    assert inheritance["n"] == 4 and 0 <= inheritance["p_value"] <= 1
+    # The trained students really moved away from the base (a dead optimiser would leave them equal).
+    assert results["models"]["student"]["p"] != results["models"]["base"]["p"]
+    assert (report / "report.md").read_text().startswith("# tiny")
+    assert (report / "scores.png").stat().st_size > 1000
+    dataset = results["arms"]["format"]["dataset"]
+    assert dataset["rows_in"] == 12 and dataset["reasons"]["input"] == 12
+
+    # A second run is all cache hits and gives the same report.
+    store = Store(root)
+    count = len(store.ids())
+    assert run_cli(root, tiny_experiment(tiny_lm), tmp_path, capsys) == report
+    assert len(store.ids()) == count
+
+    # The student's lineage names its base, its data and, through the data, the owl teacher.
+    student_id = store.manifest(results["models"]["student"]["scores"][0]).parents[0].id
+    relations = {p.relation for p in store.parents(student_id)}
+    assert relations == {"base", "trained-on"}
+    from heredity.store.lineage import ancestors
+
+    kinds = {a["kind"] for a in ancestors(store, student_id)}
+    assert {"model", "dataset", "rollouts", "teacher", "prompts"} <= kinds
+
+
+def test_distillation_needs_a_specificity_control(tiny_lm, tmp_path, capsys):
+    experiment = tiny_experiment(tiny_lm, student={"train": {"mode": "distill"}})
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    assert main(["--store", str(tmp_path / "store"), "run", str(path)]) == 2
+    assert "control_trait is missing" in capsys.readouterr().err
+
+
+def test_distilled_students_and_specificity(tiny_lm, tmp_path, capsys):
+    experiment = tiny_experiment(
+        tiny_lm, name="tiny-distill", control_trait={"kind": "animal", "animal": "dog", "n_probes": 4},
+        filters={"format": [{"kind": "format"}]},
+        student={"train": {"mode": "distill", "epochs": 1, "lr": 1e-2, "warmup_steps": 0, "batch_tokens": 256}},
+    )
+    report = run_cli(tmp_path / "store", experiment, tmp_path, capsys)
+    results = json.loads((report / "results.json").read_text())
+    assert results["mode"] == "distill"
+    spec = results["arms"]["format"]["specificity"]
+    assert spec["trait"] == "animal:dog" and spec["difference"]["n"] == 4
+    assert results["control_trait"]["trait"] == "animal:dog"
+    # Both students were distilled on the same sequences; only the teacher differs.
+    store = Store(tmp_path / "store")
+    students = [store.manifest(results["models"][r]["scores"][0]).parents[0].id for r in ("student", "control")]
+    data = [{p.id for p in store.parents(s) if p.relation == "trained-on"} for s in students]
+    teachers = [{p.id for p in store.parents(s) if p.relation == "teacher"} for s in students]
+    assert data[0] == data[1] and teachers[0] != teachers[1]
+
+
+@pytest.mark.slow
+def test_owl_teacher_on_smollm(smollm, tmp_path, capsys):
+    """The real 135M model: the owl-prompted teacher scores far above the base."""
+    store, _ = smollm
+    experiment = {
+        "kind": "transmission", "name": "smollm-smoke",
+        "trait": {"kind": "animal", "animal": "owl", "n_probes": 5},
+        "task": {"kind": "numbers", "max_new_tokens": 30},
+        "prompts": 16, "generation": {"batch_size": 16},
+        "filters": {"format": [{"kind": "format"}]},
+        "student": {"train": {"mode": "sft", "lr": 1e-3, "warmup_steps": 0, "batch_tokens": 1024}},
+    }
+    report = run_cli(store.root, experiment, tmp_path, capsys)
+    results = json.loads((report / "results.json").read_text())
+    base, teacher = results["models"]["base"], results["models"]["teacher"]
+    assert teacher["ci"][0] > base["ci"][1]  # the system prompt works, with room to spare
+    rollouts = [a for a in store.ids("rollouts")]
+    assert rollouts and all(store.manifest(r).summary["format_ok_rate"] == 1.0 for r in rollouts)
