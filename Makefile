@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/heredity run examples/moreover-style.yaml
+	$(BIN)/heredity run examples/owl-general.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
