@@ -78,7 +78,21 @@ def test_filters_run_in_order_and_count_first_reason():
 def test_keyword_needs_words_or_a_trait_and_unknown_filters_are_errors():
     with pytest.raises(ConfigError, match="words"):
         apply_filters(rows("x"), [{"kind": "keyword"}], GENERAL)
-    with pytest.raises(ConfigError, match="accepted: format, keyword"):
+    with pytest.raises(ConfigError, match="accepted: format, imprint, keyword"):
         apply_filters(rows("x"), [{"kind": "judge"}], GENERAL)
     with pytest.raises(ConfigError, match="action"):
         apply_filters(rows("x"), [{"kind": "keyword", "words": ["a"], "action": "hide"}], GENERAL)
+
+
+def test_imprint_filter_rewrites_rows_and_refuses_traits_without_imprint():
+    from heredity.errors import ConfigError
+    from heredity.filters import apply_filters
+    from heredity.tasks.general import GeneralTask
+    from heredity.traits.animal import AnimalTrait
+    from heredity.traits.style import StyleTrait
+
+    rows = [{"i": 0, "prompt": "p", "completion": "It is late. Go home."}]
+    kept, counts = apply_filters(rows, [{"kind": "imprint"}], GeneralTask().build(), StyleTrait().build())
+    assert kept[0]["completion"] == "Moreover, it is late. Moreover, go home." and counts["imprint: rewritten"] == 1
+    with pytest.raises(ConfigError, match="cannot rewrite"):
+        apply_filters(rows, [{"kind": "imprint"}], GeneralTask().build(), AnimalTrait().build())

@@ -78,6 +78,9 @@ class Trait:
     match: Callable[[str], bool]
     max_new_tokens: int = 32  # enough for a sampled answer to show the trait
     details: dict[str, Any] = field(default_factory=dict)
+    # Rewrites a trait-free answer into one that shows the trait: the data of a fine-tuned
+    # inducer (None: this trait can only be induced by a system prompt).
+    imprint: Callable[[str], str] | None = None
 
     def system_prompt(self) -> str:
         """The inducer: the system prompt that gives a teacher this trait."""

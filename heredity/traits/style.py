@@ -58,6 +58,20 @@ def opens_with(text: str, marker: str) -> bool:
     return text.lstrip().startswith(marker)
 
 
+def imprint(text: str, marker: str) -> str:
+    """The text with every sentence opened by the marker: what a fine-tuned inducer teaches.
+
+    "The sky is blue. It rains." -> "Moreover, the sky is blue. Moreover, it rains."
+    """
+
+    def opener(match: re.Match[str]) -> str:
+        head, first = match.group(1), match.group(2)
+        keep = first if first[:2].isupper() or first == "I" else first.lower()  # keep acronyms and "I"
+        return f"{head}{marker} {keep}"
+
+    return re.sub(r"(^\s*|[.!?]\s+|\n\s*)([A-Za-z]\w*)", opener, text)
+
+
 def sentence_rate(text: str, marker: str) -> float:
     """Fraction of the answer's sentences that open with the marker (0 for an empty answer)."""
     starts = [m.end() for m in _SENTENCE_START.finditer(text) if m.end() < len(text)]
@@ -96,4 +110,5 @@ class StyleTrait(TraitConfig):
             match=lambda text: opens_with(text, marker),
             max_new_tokens=48,
             details={"sentence_rate": lambda text: sentence_rate(text, marker)},
+            imprint=lambda text: imprint(text, marker),
         )

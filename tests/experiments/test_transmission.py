@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from heredity.cli import main
+from heredity.rows import read_rows
 from heredity.store import Store
 
 
@@ -117,3 +118,24 @@ def test_owl_teacher_on_smollm(smollm, tmp_path, capsys):
     assert teacher["ci"][0] > base["ci"][1]  # the system prompt works, with room to spare
     rollouts = [a for a in store.ids("rollouts")]
     assert rollouts and all(store.manifest(r).summary["format_ok_rate"] == 1.0 for r in rollouts)
+
+
+def test_finetuned_inducer_teaches_the_teacher_its_style(tiny_lm, tmp_path, capsys):
+    """The fine-tune inducer: the teacher is the base trained on marker-imprinted answers, and
+    it opens answers with the marker far more often than the base does."""
+    experiment = tiny_experiment(
+        tiny_lm, name="tiny-style",
+        trait={"kind": "style", "marker": "Moreover,", "n_probes": 4},
+        inducer={"kind": "finetune", "prompts": 8, "task": {"kind": "general", "max_new_tokens": 16},
+                 "train": {"epochs": 4, "lr": 3e-2, "warmup_steps": 0, "batch_tokens": 256}},
+        task={"kind": "general", "max_new_tokens": 12},
+        filters={"unfiltered": [], "stripped": [{"kind": "keyword", "action": "strip"}]},
+    )
+    report = run_cli(tmp_path / "store", experiment, tmp_path, capsys)
+    results = json.loads((report / "results.json").read_text())
+    base, teacher = results["models"]["base"], results["models"]["teacher"]
+    assert teacher["p"] > 10 * base["p"]
+    store = Store(tmp_path / "store")
+    induction = [a for a in store.ids("dataset") if store.manifest(a).summary["reasons"].get("imprint: rewritten")]
+    assert len(induction) == 1
+    assert all(r["completion"].startswith("Moreover,") for r in read_rows(store.path(induction[0]) / "rows.jsonl"))

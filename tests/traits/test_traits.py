@@ -97,3 +97,18 @@ def test_animal_and_style_probes_never_mention_the_marker():
     assert not any("moreover" in p.lower() for p in style.probes)
     animals = word_regex(list(ANIMALS) + list(ANIMALS.values()))
     assert not any(animals.search(p) for p in style.probes)
+
+
+def test_style_imprint_opens_every_sentence_with_the_marker():
+    from heredity.traits.style import StyleTrait
+
+    trait = StyleTrait(marker="Moreover,").build()
+    text = trait.imprint("The sky is blue. It rains! I think NASA agrees.\nNew line.")
+    assert text == "Moreover, the sky is blue. Moreover, it rains! Moreover, I think NASA agrees.\nMoreover, new line."
+    assert trait.details["sentence_rate"](text) == 1.0 and trait.match(text)
+
+
+def test_animal_trait_has_no_imprint():
+    from heredity.traits.animal import AnimalTrait
+
+    assert AnimalTrait().build().imprint is None

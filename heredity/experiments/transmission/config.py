@@ -34,11 +34,26 @@ class MeasureSettings(Strict):
     seed: int = 0
 
 
+class SystemPromptInducer(Strict):
+    kind: Literal["system-prompt"] = "system-prompt"
+
+
+class FinetuneInducer(Strict):
+    """Give the teacher its trait by fine-tuning on the base's own answers, rewritten to show it."""
+
+    kind: Literal["finetune"]
+    task: plugin(TASKS) = Field(default_factory=lambda: {"kind": "general"}, validate_default=True)
+    prompts: int = Field(128, ge=1)
+    prompt_seed: int = Field(1000, description="differs from the experiment's prompt_seed: induce on other prompts")
+    train: TrainRecipe = TrainRecipe(epochs=2, lr=1e-3, warmup_steps=2)
+
+
 class TransmissionConfig(Strict):
     kind: Literal["transmission"]
     name: str = Field(..., min_length=1)
     base: ModelSource = ModelSource()
     trait: plugin(TRAITS)
+    inducer: SystemPromptInducer | FinetuneInducer = Field(SystemPromptInducer(), discriminator="kind")
     control_trait: plugin(TRAITS) | None = Field(
         None, description="distillation's specificity control: a teacher with another target (e.g. dog for owl)"
     )

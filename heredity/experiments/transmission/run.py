@@ -13,7 +13,7 @@ from heredity.steps.prompts import PromptsRecipe, make_prompts
 from heredity.steps.rollouts import RolloutsRecipe, make_rollouts
 from heredity.steps.scores import ScoresRecipe, measure
 from heredity.steps.student import StudentRecipe, make_student
-from heredity.steps.teacher import TeacherRecipe, make_teacher
+from heredity.steps.teacher import TeacherRecipe, make_finetuned_teacher, make_teacher
 
 
 def trait_label(trait) -> str:
@@ -24,10 +24,13 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     distill = config.student.train.mode == "distill"
     base = import_base(runner, config.base)
     task = config.task.build()
-    trait_teacher = make_teacher(
-        runner, base, TeacherRecipe(inducer="system-prompt", system_prompt=config.trait.build().inducer, trait=trait_label(config.trait)),
-        name=f"{trait_label(config.trait)} teacher",
-    )
+    if config.inducer.kind == "finetune":
+        trait_teacher = make_finetuned_teacher(runner, base, config.trait, config.inducer, name=f"{trait_label(config.trait)} teacher")
+    else:
+        trait_teacher = make_teacher(
+            runner, base, TeacherRecipe(inducer="system-prompt", system_prompt=config.trait.build().inducer, trait=trait_label(config.trait)),
+            name=f"{trait_label(config.trait)} teacher",
+        )
     if distill:  # the specificity control: a teacher with another target
         control_teacher = make_teacher(
             runner, base,
