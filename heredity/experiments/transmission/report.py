@@ -47,18 +47,24 @@ def render_markdown(results: dict[str, Any]) -> str:
         for role in ("control", "student"):
             m = parts[role]
             rows.append([f"{role} ({arm})", fmt_num(m["p"]), fmt_ci(m["ci"]), m["n"]])
-    lines += [markdown_table(["model", "score", "95% CI", "n"], rows), "", "## Inheritance (student − control, paired by probe)", ""]
+    lines += [markdown_table(["model", "score", "95% CI", "n"], rows), "", "## Inheritance (student − control, paired by probe)", "",
+              "The log ratio is the same paired test on log score (rare answers move multiplicatively).", ""]
     inh_rows = []
     for arm, parts in results["arms"].items():
         inh = parts["inheritance"]
         ds = parts["dataset"]
-        inh_rows.append([arm, fmt_num(inh["difference"]), fmt_ci(inh["ci"]), fmt_p_value(inh["p_value"]), inh["n"], f"{ds['rows_out']}/{ds['rows_in']}"])
-    lines.append(markdown_table(["arm", "difference", "95% CI", "p", "n", "rows kept"], inh_rows))
+        log = inh.get("log_ratio")
+        log_cells = [f"{log['mean']:+.3f} {fmt_ci(log['ci'], 3)}", fmt_p_value(log["p_value"])] if log else ["–", "–"]
+        inh_rows.append([arm, fmt_num(inh["difference"]), fmt_ci(inh["ci"]), fmt_p_value(inh["p_value"]), *log_cells,
+                         f"{inh['wins']}/{inh['n']}", f"{ds['rows_out']}/{ds['rows_in']}"])
+    lines.append(markdown_table(
+        ["arm", "difference", "95% CI", "p", "log ratio [95% CI]", "p (log)", "probes student > control", "rows kept"], inh_rows))
     for arm, parts in results["arms"].items():
         if reasons := parts["dataset"].get("reasons"):
             lines += ["", f"Filter counts ({arm}): " + ", ".join(f"{k}: {v}" for k, v in reasons.items())]
         if spec := parts.get("specificity"):
             d = spec["difference"]
             lines += ["", f"Specificity ({arm}, on {spec['trait']}): control-trait student − trait student = "
-                      f"{fmt_num(d['difference'])} {fmt_ci(d['ci'])}, p = {fmt_p_value(d['p_value'])}, n = {d['n']}"]
+                      f"{fmt_num(d['difference'])} {fmt_ci(d['ci'])}, p = {fmt_p_value(d['p_value'])}, "
+                      f"higher on {d['wins']} of {d['n']} probes"]
     return "\n".join(lines) + "\n"

@@ -16,6 +16,10 @@ from heredity.steps.student import StudentRecipe, make_student
 from heredity.steps.teacher import TeacherRecipe, make_finetuned_teacher, make_teacher
 
 
+# Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
+REPORT_VERSION = 2
+
+
 def trait_label(trait) -> str:
     return trait.build().name
 
@@ -93,7 +97,8 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
         write_report(ctx.out, config, results)
         ctx.summary = {"inheritance": results["inheritance"]}
 
-    return runner.step("report", {"experiment": config.model_dump(mode="json"), "results": results}, parents, build, name=config.name)
+    recipe = {"experiment": config.model_dump(mode="json"), "report_version": REPORT_VERSION}
+    return runner.step("report", recipe, parents, build, name=config.name)
 
 
 def _all_score_artifacts(scores, extra, arms) -> list[Artifact]:
