@@ -26,7 +26,7 @@ def make_student(runner, base: Artifact, dataset: Artifact, recipe: StudentRecip
 
     def build(ctx):
         rows = read_rows(dataset.file(ROWS_FILE))
-        with runner.progress(f"training {name}", None, unit="tok") as advance:
+        with runner.progress(f"training {name}", None, unit="steps") as advance:
             if recipe.train.mode == "sft":
                 from heredity.models.finetune import train_sft
 
