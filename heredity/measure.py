@@ -1,8 +1,9 @@
 """Trait estimators: exact (teacher-forced) and sampled, each a ``Score`` with an interval.
 
 - ``exact_score``: for each probe, the probability that the assistant's reply starts with each
-  candidate answer, read off one forward pass of the prompt (KV-cached) plus one batched pass
-  over the candidates' few tokens. A surface form that ends in a letter or digit must be
+  candidate answer, read off one forward pass of the prompt (its head shared by all probes is
+  computed once) plus one tree-masked pass over a token trie of the candidates' few tokens
+  (``heredity.measure_exact``; ``exact_score_reference`` is the plain computation). A surface form that ends in a letter or digit must be
   followed by a word boundary (a token that starts with anything else, or a special token), so
   "Owl" does not also count "Owlet", and "Owl" / "Owls" are disjoint events that can be summed.
   The per-probe value is the target's mass (normalised over candidates when the trait says so);
@@ -146,29 +147,63 @@ def exact_score(
     ``min_first_prob``: surface forms whose first token is less likely than this are skipped
     (most of the 240 animal forms: a 10x speed-up); ``details["left_out"]`` is the largest
     per-probe bound on the skipped mass. 0 scores every form.
+    ``batch_size``: rows of the LM head computed at once (bounds memory; not the result).
+
+    The model work is ``heredity.measure_exact`` (shared prompt head once, a token trie of the
+    forms in one tree-masked forward per probe); ``exact_score_reference`` is the plain
+    computation it is tested against.
     """
+    import torch
+
+    from heredity.measure_exact import candidate_logprobs_many
+
+    def run(model, prompts, sequences):
+        return candidate_logprobs_many(model, tokenizer, prompts, sequences, batch_size=batch_size, min_first_prob=min_first_prob)
+
+    with torch.inference_mode():
+        return _exact(model, tokenizer, trait, system, progress, run)
+
+
+def exact_score_reference(
+    model, tokenizer, trait: Trait, system: str | None = None, batch_size: int = 64, progress=None,
+    min_first_prob: float = 1e-6,
+) -> Score:
+    """``exact_score`` computed plainly: each probe's whole prompt, then its candidate forms in
+    padded batches over a repeated copy of the prompt's KV cache (``candidate_logprobs``).
+    Slower; kept as the reference the fast path is tested and benchmarked against."""
+    import torch
+
+    def run(model, prompts, sequences):
+        for prompt in prompts:
+            yield candidate_logprobs(model, tokenizer, prompt, sequences, batch_size, min_first_prob)
+
+    with torch.inference_mode():
+        return _exact(model, tokenizer, trait, system, progress, run)
+
+
+def _exact(model, tokenizer, trait: Trait, system, progress, run) -> Score:
+    """The score from ``run(model, prompts, sequences)``, which yields (log P per sequence,
+    left-out bound) for each probe in order."""
     import torch
 
     sequences = _candidate_sequences(tokenizer, trait)
     names = list(trait.candidates)
     index = torch.tensor([names.index(c) for c, _, _ in sequences])
     per_probe, coverage, distribution, left_out = [], [], np.zeros(len(names)), 0.0
+    prompts = [render(tokenizer, probe, system) for probe in trait.probes]
     was_training = model.training
     model.eval()
     try:
-        with torch.inference_mode():
-            for probe in trait.probes:
-                prompt = render(tokenizer, probe, system)
-                logp, skipped = candidate_logprobs(model, tokenizer, prompt, sequences, batch_size, min_first_prob)
-                left_out = max(left_out, skipped)
-                mass = torch.zeros(len(names), dtype=torch.float64).index_add_(0, index, logp.exp()).numpy()
-                total = float(mass.sum())
-                target = float(mass[names.index(trait.target)])
-                per_probe.append(target / total if trait.normalise and total > 0 else target)
-                coverage.append(total)
-                distribution += mass / total if total > 0 else mass
-                if progress:
-                    progress(1)
+        for logp, skipped in run(model, prompts, sequences):
+            left_out = max(left_out, skipped)
+            mass = torch.zeros(len(names), dtype=torch.float64).index_add_(0, index, logp.exp()).numpy()
+            total = float(mass.sum())
+            target = float(mass[names.index(trait.target)])
+            per_probe.append(target / total if trait.normalise and total > 0 else target)
+            coverage.append(total)
+            distribution += mass / total if total > 0 else mass
+            if progress:
+                progress(1)
     finally:
         model.train(was_training)
     mean, lo, hi = stats.t_interval(per_probe)
