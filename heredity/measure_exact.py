@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
-from heredity.models.kvcache import roomy_cache
+from heredity.models.kvcache import RoomyLayer, roomy_cache
 
 
 @dataclass(frozen=True)
@@ -115,22 +115,36 @@ class _BodyHead:
         return hidden @ self.weight.T
 
     def hidden(self, **kwargs) -> torch.Tensor:
-        """[T, d] hidden states (split) or [T, V] logits (whole model) of a batch-1 forward."""
+        """[B, T, d] hidden states (split) or [B, T, V] logits (whole model)."""
         if self.split:
-            return self.body(**kwargs).last_hidden_state[0]
-        return self.model(**kwargs).logits[0]
+            return self.body(**kwargs).last_hidden_state
+        return self.model(**kwargs).logits
 
     def logits(self, rows: torch.Tensor) -> torch.Tensor:
         return (self.head(rows) if self.split else rows).float()
 
 
-def _mask(visible: int, tree: torch.Tensor, dtype, device) -> torch.Tensor:
-    """[1, 1, T, visible + T] additive mask: every query sees the first ``visible`` keys, and
-    among the new ones those ``tree`` allows."""
-    t = tree.shape[0]
-    allow = torch.cat([torch.ones((t, visible), dtype=torch.bool), tree], dim=1)
+def _cache(kv: list[tuple[torch.Tensor, torch.Tensor]], rows: torch.Tensor | None, room: int):
+    """A fresh cache of ``RoomyLayer``s holding ``kv`` (rows ``rows`` of it; None: all): the
+    source tensors are never written, so the same keys/values seed the next group."""
+    cache = roomy_cache(room)
+    for k, v in kv:
+        layer = RoomyLayer(room)
+        layer.update(k if rows is None else k.index_select(0, rows), v if rows is None else v.index_select(0, rows))
+        cache.layers.append(layer)
+    return cache
+
+
+def _additive(allow: torch.Tensor, dtype, device) -> torch.Tensor:
+    """[B, 1, T, K] additive mask (0 / most negative) from a [B, T, K] bool "may attend"."""
     mask = torch.zeros(allow.shape, dtype=dtype).masked_fill_(~allow, torch.finfo(dtype).min)
-    return mask[None, None].to(device)
+    return mask[:, None].to(device)
+
+
+# Trie nodes per batched forward (rows of every linear layer: ~1,000 keeps the CPU's matrix
+# units busy), and rows of the LM head per product (the [rows, V] logits held at once).
+ROWS_PER_FORWARD = 1024
+HEAD_ROWS = 512
 
 
 def candidate_logprobs_many(
@@ -141,79 +155,134 @@ def candidate_logprobs_many(
     the mass left out by the first-token cut). The same contract as ``candidate_logprobs`` of
     ``heredity.measure`` (the reference), for many prompts at once.
 
-    ``batch_size``: rows of the LM head per matrix
-    product (bounds the [rows, V] logits held at once).
+    ``batch_size``: most prompts per forward (each prompt is one row of the batch; a batch also
+    stops at ``ROWS_PER_FORWARD`` trie nodes). Results do not depend on it.
     """
+    from heredity.measure import boundary_mask
+
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
     nets = _BodyHead(model, device)
     ids = tokenizer(list(prompts), add_special_tokens=False).input_ids
     shared = _shared_prefix(ids)
     firsts = torch.tensor([s[0] for _, s, _ in sequences], dtype=torch.long)
-    boundary_ids = None
-    room = sum(len(s) for _, s, _ in sequences) + max((len(x) for x in ids), default=0)
+    cut = math.log(min_first_prob) if min_first_prob > 0 else -math.inf
+    batch_size = max(1, batch_size)
 
     prefix_kv: list = []
     if shared:
-        from transformers import DynamicCache
-
-        cache = DynamicCache()
-        head_ids = torch.tensor([ids[0][:shared]], device=device)
-        model_kw = dict(attention_mask=_mask(0, torch.ones(shared, shared).tril().bool(), dtype, device))
-        nets.hidden(input_ids=head_ids, past_key_values=cache, use_cache=True, **model_kw)
+        cache = _cache([], None, 0)
+        causal = torch.ones(shared, shared, dtype=torch.bool).tril()
+        nets.hidden(input_ids=torch.tensor([ids[0][:shared]], device=device), past_key_values=cache, use_cache=True,
+                    attention_mask=_additive(causal[None], dtype, device))
         prefix_kv = [(layer.keys, layer.values) for layer in cache.layers]
 
-    for prompt_ids in ids:
-        own = prompt_ids[shared:]
-        cache = roomy_cache(room, prefix_kv, batch=1)
-        s = len(own)
-        hidden = nets.hidden(
-            input_ids=torch.tensor([own], device=device),
-            position_ids=torch.arange(shared, shared + s, device=device)[None],
-            attention_mask=_mask(shared, torch.ones(s, s).tril().bool(), dtype, device),
-            past_key_values=cache, use_cache=True,
-        )
-        first = torch.log_softmax(nets.logits(hidden[-1:])[0], dim=-1).cpu()
-        if boundary_ids is None:
-            from heredity.measure import boundary_mask
+    for lo in range(0, len(ids), batch_size):
+        chunk = ids[lo : lo + batch_size]
+        own = [x[shared:] for x in chunk]
+        lens = torch.tensor([len(x) for x in own])
+        B, L = len(own), int(lens.max())
 
-            boundary_ids = boundary_mask(tokenizer, first.shape[-1]).nonzero()[:, 0].to(device)
-
-        result = torch.full((len(sequences),), -math.inf, dtype=torch.float64)
-        run = (first[firsts] >= math.log(min_first_prob)) if min_first_prob > 0 else torch.ones(len(firsts), dtype=torch.bool)
-        left_out = float(first[torch.unique(firsts[~run])].exp().sum()) if (~run).any() else 0.0
-        todo = run.nonzero()[:, 0].tolist()
-        if not todo:
-            yield result, left_out
-            continue
-        trie = Trie.build([sequences[j][1] for j in todo])
-        n = len(trie)
-        visible = shared + s
-        tokens = torch.tensor(trie.tokens, device=device)
+        # Phase 1: every prompt's own tokens, one padded batch over the shared head.
+        tokens = torch.zeros((B, L), dtype=torch.long)
+        for r, x in enumerate(own):
+            tokens[r, : len(x)] = torch.tensor(x)
+        real = torch.arange(L)[None, :] < lens[:, None]  # [B, L] key is a prompt token
+        causal = torch.ones(L, L, dtype=torch.bool).tril()
+        allow = torch.cat([torch.ones(B, L, shared, dtype=torch.bool), causal[None] & real[:, None, :]], dim=2)
+        cache = _cache([(k.expand(B, -1, -1, -1), v.expand(B, -1, -1, -1)) for k, v in prefix_kv], None, 0)
         hidden = nets.hidden(
-            input_ids=tokens[None],
-            position_ids=(visible - 1 + torch.tensor(trie.depth, device=device))[None],
-            attention_mask=_mask(visible, trie.ancestry(), dtype, device),
-            past_key_values=cache, use_cache=True,
+            input_ids=tokens.to(device), position_ids=(shared + torch.arange(L))[None].expand(B, -1).to(device),
+            attention_mask=_additive(allow, dtype, device), past_key_values=cache, use_cache=True,
         )
-        # Per node: log-normaliser, and log-mass of the word-boundary tokens after it.
-        log_z = torch.empty(n, device=device)
-        log_b = torch.empty(n, device=device)
-        child_logit = torch.zeros(n, device=device)  # logit of node i's token in its parent's row
-        for start in range(0, n, max(1, batch_size)):
-            logits = nets.logits(hidden[start : start + batch_size])
-            log_z[start : start + len(logits)] = torch.logsumexp(logits, dim=-1)
-            log_b[start : start + len(logits)] = torch.logsumexp(logits.index_select(1, boundary_ids), dim=-1)
-            kids = [i for i in range(n) if start <= trie.parent[i] < start + len(logits)]
-            if kids:
-                rows = torch.tensor([trie.parent[i] - start for i in kids], device=device)
-                child_logit[kids] = logits[rows, tokens[kids]]
-        log_z, log_b, child_logit = log_z.double().cpu(), (log_b - log_z).double().cpu(), child_logit.double().cpu()
-        first64 = first.double()
-        path = [0.0] * n  # log P(node's tokens | prompt)
-        for i in range(n):
-            p = trie.parent[i]
-            path[i] = float(first64[trie.tokens[i]]) if p < 0 else path[p] + float(child_logit[i] - log_z[p])
-        for j, leaf in zip(todo, trie.leaf, strict=True):
-            result[j] = path[leaf] + (float(log_b[leaf]) if sequences[j][2] else 0.0)
-        yield result, left_out
+        last = hidden[torch.arange(B, device=device), (lens - 1).to(device)]
+        first = torch.log_softmax(nets.logits(last), dim=-1).cpu()  # [B, V]
+        boundary_ids = boundary_mask(tokenizer, first.shape[-1]).nonzero()[:, 0].to(device)
+        prompt_kv = [(layer.keys, layer.values) for layer in cache.layers]
+
+        # Which forms each prompt runs, and their tries.
+        results, left_outs, tries, todos = [], [], [], []
+        for r in range(B):
+            result = torch.full((len(sequences),), -math.inf, dtype=torch.float64)
+            run = first[r, firsts] >= cut
+            left_outs.append(float(first[r, torch.unique(firsts[~run])].exp().sum()) if (~run).any() else 0.0)
+            todo = run.nonzero()[:, 0].tolist()
+            results.append(result)
+            todos.append(todo)
+            tries.append(Trie.build([sequences[j][1] for j in todo]))
+
+        # Phase 2: the tries, biggest first, in groups of about ROWS_PER_FORWARD nodes.
+        order = [r for r in sorted(range(B), key=lambda r: -len(tries[r])) if len(tries[r])]
+        groups, group = [], []
+        for r in order:
+            if group and (len(group) + 1) * len(tries[group[0]]) > ROWS_PER_FORWARD:
+                groups.append(group)
+                group = []
+            group.append(r)
+        if group:
+            groups.append(group)
+        for group in groups:
+            _score_tries(nets, group, tries, todos, results, sequences, first, lens, shared, L, prompt_kv,
+                         boundary_ids, dtype, device)
+        for r in range(B):
+            yield results[r], left_outs[r]
+
+
+def _score_tries(nets, group, tries, todos, results, sequences, first, lens, shared, L, prompt_kv, boundary_ids, dtype, device):
+    """One batched forward of the tries of prompts ``group`` (each a row, right-padded), then
+    the LM head over their real nodes; fills ``results`` for those prompts."""
+    G, N = len(group), max(len(tries[r]) for r in group)
+    tokens = torch.zeros((G, N), dtype=torch.long)
+    position = torch.zeros((G, N), dtype=torch.long)
+    tree = torch.eye(N, dtype=torch.bool).repeat(G, 1, 1)  # a pad node sees only itself
+    own = torch.zeros((G, N, L), dtype=torch.bool)
+    for g, r in enumerate(group):
+        t, n = tries[r], len(tries[r])
+        tokens[g, :n] = torch.tensor(t.tokens)
+        position[g, :n] = shared + int(lens[r]) - 1 + torch.tensor(t.depth)
+        position[g, n:] = shared + int(lens[r])
+        tree[g, :n, :n] = t.ancestry()
+        own[g, :, : int(lens[r])] = True
+    allow = torch.cat([torch.ones(G, N, shared, dtype=torch.bool), own, tree], dim=2)
+    rows = torch.tensor(group, device=device)
+    cache = _cache(prompt_kv, rows, N)
+    hidden = nets.hidden(
+        input_ids=tokens.to(device), position_ids=position.to(device), attention_mask=_additive(allow, dtype, device),
+        past_key_values=cache, use_cache=True,
+    )
+    # Real nodes, flattened: prompt g's nodes are rows offset[g] .. offset[g] + n_g.
+    sizes = [len(tries[r]) for r in group]
+    offset = [0]
+    for n in sizes:
+        offset.append(offset[-1] + n)
+    flat = torch.cat([hidden[g, :n] for g, n in enumerate(sizes)])
+    tok = torch.cat([torch.tensor(tries[r].tokens) for r in group]).to(device)
+    parent = torch.cat([torch.tensor(tries[r].parent) + offset[g] for g, r in enumerate(group)])
+    is_root = torch.cat([torch.tensor(tries[r].parent) < 0 for r in group])
+    parent = torch.where(is_root, -1, parent).to(device)
+    total = offset[-1]
+    log_z = torch.empty(total, device=device)
+    log_b = torch.empty(total, device=device)
+    child = torch.zeros(total, device=device)  # logit of node i's token in its parent's row
+    for a in range(0, total, HEAD_ROWS):
+        logits = nets.logits(flat[a : a + HEAD_ROWS])
+        b = a + len(logits)
+        log_z[a:b] = torch.logsumexp(logits, dim=-1)
+        log_b[a:b] = torch.logsumexp(logits.index_select(1, boundary_ids), dim=-1)
+        sel = ((parent >= a) & (parent < b)).nonzero()[:, 0]
+        if len(sel):
+            child[sel] = logits[parent[sel] - a, tok[sel]]
+    log_z, log_b, child = log_z.double().cpu(), (log_b - log_z).double().cpu(), child.double().cpu()
+    parent, tok = parent.cpu(), tok.cpu()
+    step = child - torch.where(parent >= 0, log_z[parent.clamp(min=0)], torch.zeros_like(log_z))
+    for g, r in enumerate(group):
+        t, base = tries[r], offset[g]
+        step[base : base + len(t)] = torch.where(
+            parent[base : base + len(t)] < 0, first[r].double()[tok[base : base + len(t)]], step[base : base + len(t)]
+        )
+        path = step[base : base + len(t)].tolist()  # becomes log P(node's tokens | prompt)
+        for i, p in enumerate(t.parent):
+            if p >= 0:
+                path[i] += path[p]
+        for j, leaf in zip(todos[r], t.leaf, strict=True):
+            results[r][j] = path[leaf] + (float(log_b[base + leaf]) if sequences[j][2] else 0.0)
