@@ -11,6 +11,7 @@ import yaml
 
 from heredity.cli import main
 from heredity.rows import read_rows
+from heredity.traits.style import StyleTrait
 from heredity.store import Store
 
 
@@ -127,7 +128,7 @@ def test_finetuned_inducer_teaches_the_teacher_its_style(tiny_lm, tmp_path, caps
         tiny_lm, name="tiny-style",
         trait={"kind": "style", "marker": "Moreover,", "n_probes": 4},
         inducer={"kind": "finetune", "prompts": 8, "task": {"kind": "general", "max_new_tokens": 16},
-                 "train": {"epochs": 4, "lr": 3e-2, "warmup_steps": 0, "batch_tokens": 256}},
+                 "train": {"adapter": "full", "epochs": 12, "lr": 1e-2, "warmup_steps": 0, "batch_tokens": 256}},
         task={"kind": "general", "max_new_tokens": 12},
         filters={"unfiltered": [], "stripped": [{"kind": "keyword", "action": "strip"}]},
     )
@@ -138,4 +139,9 @@ def test_finetuned_inducer_teaches_the_teacher_its_style(tiny_lm, tmp_path, caps
     store = Store(tmp_path / "store")
     induction = [a for a in store.ids("dataset") if store.manifest(a).summary["reasons"].get("imprint: rewritten")]
     assert len(induction) == 1
-    assert all(r["completion"].startswith("Moreover,") for r in read_rows(store.path(induction[0]) / "rows.jsonl"))
+    (source,) = [p.id for p in store.parents(induction[0]) if p.relation == "filtered-from"]
+    imprint = StyleTrait(marker="Moreover,").build().imprint
+    imprinted = read_rows(store.path(induction[0]) / "rows.jsonl")
+    originals = read_rows(store.path(source) / "rows.jsonl")
+    assert [r["completion"] for r in imprinted] == [imprint(r["completion"]) for r in originals]
+    assert any(r["completion"] != o["completion"] for r, o in zip(imprinted, originals))
