@@ -144,7 +144,7 @@ def _additive(allow: torch.Tensor, dtype, device) -> torch.Tensor:
 # Trie nodes per batched forward (rows of every linear layer: ~1,000 keeps the CPU's matrix
 # units busy), and rows of the LM head per product (the [rows, V] logits held at once).
 ROWS_PER_FORWARD = 1024
-HEAD_ROWS = 512
+HEAD_ROWS = 768
 
 
 def candidate_logprobs_many(
@@ -197,7 +197,7 @@ def candidate_logprobs_many(
         )
         last = hidden[torch.arange(B, device=device), (lens - 1).to(device)]
         first = torch.log_softmax(nets.logits(last), dim=-1).cpu()  # [B, V]
-        boundary_ids = boundary_mask(tokenizer, first.shape[-1]).nonzero()[:, 0].to(device)
+        boundary = boundary_mask(tokenizer, first.shape[-1]).to(device)
         prompt_kv = [(layer.keys, layer.values) for layer in cache.layers]
 
         # Which forms each prompt runs, and their tries.
@@ -223,12 +223,12 @@ def candidate_logprobs_many(
             groups.append(group)
         for group in groups:
             _score_tries(nets, group, tries, todos, results, sequences, first, lens, shared, L, prompt_kv,
-                         boundary_ids, dtype, device)
+                         boundary, dtype, device)
         for r in range(B):
             yield results[r], left_outs[r]
 
 
-def _score_tries(nets, group, tries, todos, results, sequences, first, lens, shared, L, prompt_kv, boundary_ids, dtype, device):
+def _score_tries(nets, group, tries, todos, results, sequences, first, lens, shared, L, prompt_kv, boundary, dtype, device):
     """One batched forward of the tries of prompts ``group`` (each a row, right-padded), then
     the LM head over their real nodes; fills ``results`` for those prompts."""
     G, N = len(group), max(len(tries[r]) for r in group)
@@ -264,14 +264,24 @@ def _score_tries(nets, group, tries, todos, results, sequences, first, lens, sha
     log_z = torch.empty(total, device=device)
     log_b = torch.empty(total, device=device)
     child = torch.zeros(total, device=device)  # logit of node i's token in its parent's row
+    # The head's vocabulary reordered boundary tokens first: the boundary mass is then a sum
+    # over a contiguous slice of each row (no gather of half the vocabulary per row).
+    perm = torch.cat([boundary.nonzero()[:, 0], (~boundary).nonzero()[:, 0]])
+    rank = torch.empty_like(perm).index_copy_(0, perm, torch.arange(len(perm), device=perm.device))
+    nb = int(boundary.sum())
+    weight = nets.weight.index_select(0, perm) if nets.split else None
     for a in range(0, total, HEAD_ROWS):
-        logits = nets.logits(flat[a : a + HEAD_ROWS])
+        rows = flat[a : a + HEAD_ROWS]
+        logits = (rows @ weight.T).float() if nets.split else rows.float().index_select(1, perm)
         b = a + len(logits)
-        log_z[a:b] = torch.logsumexp(logits, dim=-1)
-        log_b[a:b] = torch.logsumexp(logits.index_select(1, boundary_ids), dim=-1)
         sel = ((parent >= a) & (parent < b)).nonzero()[:, 0]
         if len(sel):
-            child[sel] = logits[parent[sel] - a, tok[sel]]
+            child[sel] = logits[parent[sel] - a, rank[tok[sel]]]
+        # log-sum-exp over the vocabulary and over the boundary slice, sharing one exp pass
+        top = logits.amax(dim=-1, keepdim=True)
+        e = logits.sub_(top).exp_()
+        log_z[a:b] = top[:, 0] + e.sum(dim=-1).log()
+        log_b[a:b] = top[:, 0] + e[:, :nb].sum(dim=-1).log()
     log_z, log_b, child = log_z.double().cpu(), (log_b - log_z).double().cpu(), child.double().cpu()
     parent, tok = parent.cpu(), tok.cpu()
     step = child - torch.where(parent >= 0, log_z[parent.clamp(min=0)], torch.zeros_like(log_z))
