@@ -75,7 +75,7 @@ class TransmissionConfig(Strict):
             raise ValueError(
                 "student.train.mode is 'distill' but control_trait is missing: distilling the base's own logits "
                 "has zero gradient, so a distilled student needs a specificity control teacher (e.g. control_trait: "
-                "{kind: animal, target: dog})"
+                "{kind: animal, animal: dog})"
             )
         if not self.filters:
             raise ValueError("filters: give at least one arm (e.g. {unfiltered: []})")
