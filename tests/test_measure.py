@@ -232,3 +232,46 @@ def test_owl_system_prompt_raises_p_owl_on_smollm(smollm):
     assert base.p < 0.1
     assert taught.p > 5 * base.p and taught.ci[0] > base.ci[1]
     assert paired_difference(taught, base)["wins"] >= 9
+
+
+def test_trie_shares_prefixes():
+    from heredity.measure_exact import Trie
+
+    t = Trie.build([[5, 6], [5, 7], [8], [5]])
+    assert t.tokens == [5, 6, 7, 8] and t.parent == [-1, 0, 0, -1] and t.depth == [1, 2, 2, 1]
+    assert t.leaf == [1, 2, 3, 0]
+    a = t.ancestry()
+    assert a[1].tolist() == [True, True, False, False] and a[3].tolist() == [False, False, False, True]
+
+
+def test_fast_exact_score_equals_the_reference_on_toy(tokenizer):
+    """Batching probes and tries changes nothing (several probes, tries of different sizes)."""
+    from heredity.measure import exact_score_reference
+
+    trait = toy_trait(probes=["Name your favorite animal.", "Which animal do you like best? One word, please, now."])
+    last, table = known_distributions(tokenizer, trait)
+    model = bigram_llama(tokenizer, table)
+    for batch_size in (1, 64):
+        fast = exact_score(model, tokenizer, trait, batch_size=batch_size, min_first_prob=1e-3)
+        ref = exact_score_reference(model, tokenizer, trait, min_first_prob=1e-3)
+        assert fast.per_probe == pytest.approx(ref.per_probe, abs=1e-6)
+        assert fast.details["left_out"] == pytest.approx(ref.details["left_out"], rel=1e-4, abs=1e-9)
+
+
+@pytest.mark.slow
+def test_fast_exact_score_equals_the_reference_on_smollm(smollm):
+    """The trie / shared-head path against the plain computation on the real model."""
+    from heredity.measure import exact_score_reference
+    from heredity.models.loading import load
+
+    store, model_id = smollm
+    model, tokenizer = load(store, model_id, device="cpu")
+    owl = parse_trait({"kind": "animal", "animal": "owl", "n_probes": 2}).build()
+    for system in (None, owl.system_prompt()):
+        fast = exact_score(model, tokenizer, owl, system=system)
+        ref = exact_score_reference(model, tokenizer, owl, system=system)
+        assert fast.per_probe == pytest.approx(ref.per_probe, abs=1e-5, rel=1e-4)
+        assert fast.details["coverage"] == pytest.approx(ref.details["coverage"], rel=1e-4)
+        assert fast.details["left_out"] == pytest.approx(ref.details["left_out"], rel=1e-4)
+        top = lambda s: sorted(s.details["distribution"], key=s.details["distribution"].get)[-3:]  # noqa: E731
+        assert top(fast) == top(ref)
