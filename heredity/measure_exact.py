@@ -8,14 +8,15 @@ computes the same numbers with about a third of the arithmetic:
 
 - **Shared prompt head, once.** The probes' rendered prompts share a long identical token
   prefix (chat template, system prompt); its keys/values are computed once per call and every
-  probe runs only its own tokens, reading off the last position's logits alone (no LM head over
+  probe runs only its own tokens (all probes in one padded batch), reading off the last position's logits alone (no LM head over
   the prompt).
 - **A token trie, one position per distinct prefix.** The forms still in play after the
   first-token cut (``min_first_prob``) are merged into a trie ("Owl" and "Owls" share "Ow").
   All nodes go through the model in ONE forward as a single packed row: each node sits at
   position ``prompt + depth - 1`` and a 4D attention mask lets it see the prompt and its own
   ancestors only ("tree attention"), so its hidden state is exactly the one the form would get
-  on its own. No padding, no repeated cache, no per-batch cache copy.
+  on its own. The tries of several probes share one batched forward (~1,000 rows per linear
+  layer, each row over its own probe's prompt KV); no repeated cache, no per-batch copy.
 - **One LM head per node**, in row chunks: the node's log-normaliser gives its children's
   token probabilities and its boundary mass (a log-sum-exp over the boundary tokens).
 
