@@ -1,0 +1,73 @@
+"""SIGKILL a real transmission run during generation and during a model step; the rerun must finish
+with the same artifact ids and the same results as an uninterrupted run (issue 4)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from heredity.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "heredity.cli"]
+
+
+def experiment(tiny_lm) -> dict:
+    store, tiny_id = tiny_lm
+    return {
+        "kind": "transmission", "name": "crash",
+        "base": {"source": str(store.path(tiny_id))},
+        "trait": {"kind": "animal", "animal": "owl", "n_probes": 3},
+        "task": {"kind": "numbers", "max_new_tokens": 12},
+        "prompts": 24, "generation": {"batch_size": 4},
+        "filters": {"format": [{"kind": "format"}]},
+        "student": {"train": {"epochs": 3, "lr": 1e-2, "warmup_steps": 0, "batch_tokens": 128}},
+    }
+
+
+def run(store: Path, config: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, "--store", str(store), "run", "-q", str(config)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
+def kill_when(store: Path, config: Path, pattern: str) -> None:
+    """Start a run and SIGKILL it as soon as a file matching ``pattern`` exists in the store."""
+    proc = subprocess.Popen([*CLI, "--store", str(store), "run", "-q", str(config)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while not list(store.glob(pattern)):
+        assert proc.poll() is None, f"the run ended before {pattern} appeared: {proc.stderr.read()}"
+        assert time.monotonic() < deadline, f"{pattern} never appeared"
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def outcome(store: Path, done: subprocess.CompletedProcess) -> tuple[set[str], dict]:
+    assert done.returncode == 0, done.stderr
+    report = Path(done.stdout.strip().splitlines()[-1])
+    return set(Store(store).ids()), json.loads((report / "results.json").read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", [
+    "scratch/rollouts-*/batches.jsonl",  # generation: after its first checkpointed batch
+    "scratch/model-*",                  # a model step has started (the first is the base import)
+])
+def test_sigkill_during_a_step_then_rerun_matches_an_uninterrupted_run(tiny_lm, tmp_path, moment):
+    config = tmp_path / "crash.yaml"
+    config.write_text(yaml.safe_dump(experiment(tiny_lm)))
+    reference = outcome(tmp_path / "reference", run(tmp_path / "reference", config))
+
+    store = tmp_path / "killed"
+    kill_when(store, config, moment)
+    assert not any(p.name.startswith("report-") for p in (store / "artifacts").iterdir())
+    assert outcome(store, run(store, config)) == reference
+    assert list((store / "tmp").iterdir()) == [] and list((store / "scratch").iterdir()) == []
