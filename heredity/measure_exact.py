@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
+from heredity.models.generate import shared_prefix_length
 from heredity.models.kvcache import RoomyLayer, roomy_cache
 
 
@@ -78,19 +79,6 @@ class Trie:
         return a
 
 
-def _shared_prefix(ids: Sequence[Sequence[int]]) -> int:
-    """Length of the longest token prefix common to all prompts, leaving each at least one own
-    token (the last prompt token's logits give every form's first token)."""
-    if not ids:
-        return 0
-    n = min(len(x) for x in ids) - 1
-    first = ids[0]
-    for x in ids[1:]:
-        k = 0
-        while k < n and x[k] == first[k]:
-            k += 1
-        n = k
-    return max(n, 0)
 
 
 class _BodyHead:
@@ -165,7 +153,7 @@ def candidate_logprobs_many(
     dtype = next(model.parameters()).dtype
     nets = _BodyHead(model, device)
     ids = tokenizer(list(prompts), add_special_tokens=False).input_ids
-    shared = _shared_prefix(ids)
+    shared = shared_prefix_length(ids)
     firsts = torch.tensor([s[0] for _, s, _ in sequences], dtype=torch.long)
     cut = math.log(min_first_prob) if min_first_prob > 0 else -math.inf
     batch_size = max(1, batch_size)

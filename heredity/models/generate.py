@@ -39,12 +39,11 @@ class Plan:
     batches: list[list[int]]  # prompt indices, longest prompts first
 
 
-def plan(tokenizer, prompts: Sequence[str], batch_size: int) -> Plan:
-    ids = tokenizer(list(prompts)).input_ids
+def shared_prefix_length(ids: Sequence[Sequence[int]]) -> int:
+    """Length of the longest token prefix common to all prompts, leaving each at least one own
+    token (the last prompt token's logits are what the first token is drawn or scored from)."""
     if not ids:
-        return Plan([], [], [])
-    # The longest token prefix common to all prompts, leaving each prompt at least one own token
-    # (the last prompt token's logits are what the first sample is drawn from).
+        return 0
     n = min(len(x) for x in ids) - 1
     first = ids[0]
     for x in ids[1:]:
@@ -52,11 +51,18 @@ def plan(tokenizer, prompts: Sequence[str], batch_size: int) -> Plan:
         while k < n and x[k] == first[k]:
             k += 1
         n = k
-    n = max(n, 0)
+    return max(n, 0)
+
+
+def plan(tokenizer, prompts: Sequence[str], batch_size: int) -> Plan:
+    ids = tokenizer(list(prompts)).input_ids
+    if not ids:
+        return Plan([], [], [])
+    n = shared_prefix_length(ids)
     suffixes = [x[n:] for x in ids]
     order = sorted(range(len(ids)), key=lambda i: -len(suffixes[i]))
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    return Plan(first[:n], suffixes, batches)
+    return Plan(ids[0][:n], suffixes, batches)
 
 
 def generate(
