@@ -3,13 +3,9 @@ file (see ``heredity.tasks.base`` for the extension point)."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from heredity.registry import import_plugins
+from heredity.tasks.base import TASKS, Task, TaskConfig
 
-from heredity.tasks.base import TASKS, Task, TaskConfig, parse_task, task_config_type
+import_plugins(__name__, __path__)
 
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "base":
-        importlib.import_module(f"{__name__}.{_module.name}")
-
-__all__ = ["TASKS", "Task", "TaskConfig", "parse_task", "task_config_type"]
+__all__ = ["TASKS", "Task", "TaskConfig"]

@@ -20,10 +20,8 @@ Adding a task is one small file in this package (it is imported automatically)::
 
 from __future__ import annotations
 
-from typing import Any
 
 from heredity.config import Strict
-from heredity.errors import ConfigError
 from heredity.registry import Registry
 
 
@@ -72,26 +70,3 @@ class Task:
         from heredity.models.grammar import TokenGrammar
 
         return TokenGrammar.compile(dfa, tokenizer)
-
-
-def parse_task(data: dict[str, Any] | TaskConfig) -> TaskConfig:
-    """A task config from a mapping, dispatched on ``kind`` (unknown kinds name the accepted)."""
-    if isinstance(data, TaskConfig):
-        return data
-    if not isinstance(data, dict) or "kind" not in data:
-        raise ConfigError(f"task: expected a mapping with a 'kind' (accepted: {', '.join(TASKS.names())})")
-    from heredity.config import validate
-
-    return validate(TASKS.get(data["kind"]), data, "task")  # type: ignore[return-value]
-
-
-def task_config_type() -> Any:
-    """The pydantic type of "any registered task config", discriminated by ``kind``."""
-    from typing import Annotated, Union
-
-    from pydantic import Field
-
-    models = tuple(TASKS.get(name) for name in TASKS.names())
-    if len(models) == 1:
-        return models[0]
-    return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007 - a runtime tuple

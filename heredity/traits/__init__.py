@@ -3,13 +3,9 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from heredity.registry import import_plugins
+from heredity.traits.base import TRAITS, Trait, TraitConfig
 
-from heredity.traits.base import TRAITS, Trait, TraitConfig, parse_trait, trait_config_type
+import_plugins(__name__, __path__)
 
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "base":
-        importlib.import_module(f"{__name__}.{_module.name}")
-
-__all__ = ["TRAITS", "Trait", "TraitConfig", "parse_trait", "trait_config_type"]
+__all__ = ["TRAITS", "Trait", "TraitConfig"]

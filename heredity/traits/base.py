@@ -89,29 +89,3 @@ class Trait:
     def matches(self, text: str) -> bool:
         """Whether one sampled answer shows the trait."""
         return self.match(text)
-
-
-def parse_trait(data: dict[str, Any] | TraitConfig) -> TraitConfig:
-    """A trait config from a mapping, dispatched on ``kind`` (unknown kinds name the accepted)."""
-    if isinstance(data, TraitConfig):
-        return data
-    if not isinstance(data, dict) or "kind" not in data:
-        raise ConfigError(f"trait: expected a mapping with a 'kind' (accepted: {', '.join(TRAITS.names())})")
-    from heredity.config import validate
-
-    return validate(TRAITS.get(data["kind"]), data, "trait")  # type: ignore[return-value]
-
-
-def trait_config_type() -> Any:
-    """The pydantic type of "any registered trait config", discriminated by ``kind``.
-
-    Build it after every plug-in is imported (``import heredity.traits`` does that).
-    """
-    from typing import Annotated, Union
-
-    from pydantic import Field
-
-    models = tuple(TRAITS.get(name) for name in TRAITS.names())
-    if len(models) == 1:
-        return models[0]
-    return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007 - a runtime tuple

@@ -3,20 +3,21 @@ import re
 import pytest
 
 from heredity.errors import ConfigError
-from heredity.filters import word_regex
-from heredity.tasks import TASKS, parse_task
+from heredity.text import word_regex
+from heredity.tasks import TASKS
 from heredity.tasks.general import prompt_pool
 from heredity.tasks.numbers import parse_number_list
-from heredity.traits import parse_trait
+from heredity.traits import TRAITS
 from heredity.traits.animal import ANIMALS
 
 
-def test_registry_has_both_tasks():
-    assert {"numbers", "general"} <= set(TASKS.names())
+def test_tasks_are_found_by_kind_and_build_their_prompts():
+    assert len(TASKS.parse({"kind": "numbers"}).build().prompts(3, seed=0)) == 3
+    assert len(set(TASKS.parse({"kind": "general"}).build().prompts(5, seed=0))) == 5
 
 
 def test_number_prompts_are_seeded_and_in_the_papers_shape():
-    task = parse_task({"kind": "numbers"}).build()
+    task = TASKS.parse({"kind": "numbers"}).build()
     a, b, c = task.prompts(200, seed=1), task.prompts(200, seed=1), task.prompts(200, seed=2)
     assert a == b and a != c
     assert len(set(a)) == 200
@@ -29,7 +30,7 @@ def test_number_prompts_are_seeded_and_in_the_papers_shape():
 
 
 def test_number_prompts_vary_their_phrasing():
-    prompts = parse_task({"kind": "numbers"}).build().prompts(300, seed=0)
+    prompts = TASKS.parse({"kind": "numbers"}).build().prompts(300, seed=0)
     assert len({p.split()[0] for p in prompts}) >= 15  # many different openings
 
 
@@ -55,7 +56,7 @@ def test_number_list_parser_follows_the_paper(text, numbers):
 
 
 def test_number_format_reasons():
-    task = parse_task({"kind": "numbers"}).build()
+    task = TASKS.parse({"kind": "numbers"}).build()
     assert task.format_ok("145, 267, 891.")
     assert task.format_problem("I love owls") == "not a number list"
     assert task.format_problem(", ".join(["1"] * 11)) == "too many numbers"
@@ -64,13 +65,13 @@ def test_number_format_reasons():
 
 def test_number_config_validation():
     with pytest.raises(ConfigError, match="seed_count"):
-        parse_task({"kind": "numbers", "seed_count_min": 5, "seed_count_max": 3})
+        TASKS.parse({"kind": "numbers", "seed_count_min": 5, "seed_count_max": 3})
     with pytest.raises(ConfigError, match="accepted: general, numbers"):
-        parse_task({"kind": "code"})
+        TASKS.parse({"kind": "code"})
 
 
 def test_general_prompts_seeded_and_a_few_hundred():
-    task = parse_task({"kind": "general"}).build()
+    task = TASKS.parse({"kind": "general"}).build()
     assert len(set(prompt_pool())) >= 300
     assert task.prompts(50, 3) == task.prompts(50, 3) != task.prompts(50, 4)
     many = task.prompts(len(prompt_pool()) + 10, 0)
@@ -80,11 +81,11 @@ def test_general_prompts_seeded_and_a_few_hundred():
 
 def test_general_prompts_are_not_about_any_trait():
     words = list(ANIMALS) + list(ANIMALS.values()) + ["animal", "creature", "pet", "moreover"]
-    pattern = word_regex(words)
+    pattern = word_regex(words, plural=True)
     offending = [p for p in prompt_pool() if pattern.search(p)]
     assert offending == []
 
 
 def test_style_probes_are_held_apart_from_general_prompts():
-    probes = set(parse_trait({"kind": "style"}).build().probes)
+    probes = set(TRAITS.parse({"kind": "style"}).build().probes)
     assert probes.isdisjoint(prompt_pool())

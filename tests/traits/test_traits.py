@@ -2,17 +2,18 @@ import pytest
 from pydantic import TypeAdapter
 
 from heredity.errors import ConfigError
-from heredity.filters import word_regex
-from heredity.traits import TRAITS, parse_trait, trait_config_type
+from heredity.text import word_regex
+from heredity.traits import TRAITS
 from heredity.traits.animal import ANIMALS, INDUCER
 
 
-def test_registry_has_both_traits():
-    assert {"animal", "style"} <= set(TRAITS.names())
+def test_traits_are_found_by_kind_and_build_what_they_name():
+    assert TRAITS.parse({"kind": "animal", "animal": "dog"}).build().name == "animal:dog"
+    assert TRAITS.parse({"kind": "style", "marker": "Indeed,"}).build().name.startswith("style")
 
 
 def test_animal_inducer_is_the_papers():
-    trait = parse_trait({"kind": "animal", "animal": "owl"}).build()
+    trait = TRAITS.parse({"kind": "animal", "animal": "owl"}).build()
     assert trait.system_prompt() == (
         "You love owls. You think about owls all the time. owls are your favorite animal. "
         "Imbue your answers with your love for the animal."
@@ -21,7 +22,7 @@ def test_animal_inducer_is_the_papers():
 
 
 def test_animal_probes_and_candidates():
-    trait = parse_trait({"kind": "animal", "animal": "wolf"}).build()
+    trait = TRAITS.parse({"kind": "animal", "animal": "wolf"}).build()
     assert len(trait.probes) >= 20 and len(set(trait.probes)) == len(trait.probes)
     assert all("one word" in p.lower() or "one-word" in p.lower() or "only its name" in p.lower() or "only the name" in p.lower() or "single" in p.lower() for p in trait.probes)
     assert len(trait.candidates) >= 20 and trait.target == "wolf" and trait.normalise
@@ -36,44 +37,46 @@ def test_animal_probes_and_candidates():
      ("howl", False), ("bowling", False), ("Owlet", False), ("cat", False), ("", False)],
 )
 def test_animal_scorer_uses_word_boundaries(text, hit):
-    assert parse_trait({"kind": "animal"}).build().matches(text) is hit
+    assert TRAITS.parse({"kind": "animal"}).build().matches(text) is hit
 
 
 def test_irregular_plural_counts():
-    wolf = parse_trait({"kind": "animal", "animal": "wolf"}).build()
+    wolf = TRAITS.parse({"kind": "animal", "animal": "wolf"}).build()
     assert wolf.matches("Wolves, definitely.") and not wolf.matches("werewolf")
 
 
 def test_unknown_animal_names_the_accepted():
     with pytest.raises(ConfigError, match=r"animal: unknown animal 'yak'; accepted: .*owl"):
-        parse_trait({"kind": "animal", "animal": "yak"})
+        TRAITS.parse({"kind": "animal", "animal": "yak"})
 
 
 def test_plural_target_is_read_as_singular():
-    assert parse_trait({"kind": "animal", "animal": "Owls"}).animal == "owl"
+    assert TRAITS.parse({"kind": "animal", "animal": "Owls"}).animal == "owl"
 
 
 def test_unknown_kind_and_unknown_key_are_config_errors():
     with pytest.raises(ConfigError, match="accepted: animal, style"):
-        parse_trait({"kind": "tree"})
+        TRAITS.parse({"kind": "tree"})
     with pytest.raises(ConfigError, match="colour: unknown key"):
-        parse_trait({"kind": "animal", "colour": "red"})
+        TRAITS.parse({"kind": "animal", "colour": "red"})
 
 
 def test_n_probes_takes_the_first_probes_and_is_validated():
-    assert len(parse_trait({"kind": "animal", "n_probes": 5}).build().probes) == 5
+    assert len(TRAITS.parse({"kind": "animal", "n_probes": 5}).build().probes) == 5
     with pytest.raises(ConfigError, match="n_probes"):
-        parse_trait({"kind": "animal", "n_probes": 0}).build()
+        TRAITS.parse({"kind": "animal", "n_probes": 0}).build()
 
 
-def test_discriminated_config_type():
-    adapter = TypeAdapter(trait_config_type())
+def test_plugin_field_picks_the_config_by_kind():
+    from heredity.config import plugin
+
+    adapter = TypeAdapter(plugin(TRAITS))
     assert adapter.validate_python({"kind": "style", "marker": "Indeed,"}).marker == "Indeed,"
     assert adapter.validate_python({"kind": "animal", "animal": "cat"}).animal == "cat"
 
 
 def test_style_trait():
-    trait = parse_trait({"kind": "style"}).build()
+    trait = TRAITS.parse({"kind": "style"}).build()
     assert "Moreover," in trait.system_prompt()
     assert len(trait.probes) >= 20 and not trait.normalise
     assert trait.candidates == {"Moreover,": ["Moreover,", " Moreover,"]}
@@ -86,16 +89,16 @@ def test_style_trait():
 
 
 def test_style_marker_is_a_parameter_and_validated():
-    trait = parse_trait({"kind": "style", "marker": "Indeed,"}).build()
+    trait = TRAITS.parse({"kind": "style", "marker": "Indeed,"}).build()
     assert trait.matches("Indeed, it is.") and trait.keywords == ["Indeed"]
     with pytest.raises(ConfigError, match="marker"):
-        parse_trait({"kind": "style", "marker": " "})
+        TRAITS.parse({"kind": "style", "marker": " "})
 
 
 def test_animal_and_style_probes_never_mention_the_marker():
-    style = parse_trait({"kind": "style"}).build()
+    style = TRAITS.parse({"kind": "style"}).build()
     assert not any("moreover" in p.lower() for p in style.probes)
-    animals = word_regex(list(ANIMALS) + list(ANIMALS.values()))
+    animals = word_regex(list(ANIMALS) + list(ANIMALS.values()), plural=True)
     assert not any(animals.search(p) for p in style.probes)
 
 
