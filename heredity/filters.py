@@ -19,11 +19,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Literal
 
 from heredity.config import Strict
 from heredity.errors import ConfigError
 from heredity.registry import Registry
+from heredity.text import word_regex
 
 # The paper bans 34 "evil" numbers; REFERENCES.md records these 13 of them. Pass the full list
 # explicitly (banned_numbers: [...]) to reproduce the misalignment runs exactly.
@@ -65,19 +66,13 @@ class FormatFilter(FilterConfig):
         return row, None
 
 
-def word_regex(words: Iterable[str], tail: str = "") -> re.Pattern[str]:
-    """Whole words with an optional plural suffix, case-insensitive; ``tail`` is appended."""
-    alternatives = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?:e?s)?(?![A-Za-z0-9]){tail}", re.IGNORECASE)
-
-
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)\s*$")
 _MARK = "\x00"  # where a word was removed at a sentence start: the next letter is capitalised
 
 
 def strip_words(text: str, words: Iterable[str]) -> str:
     """The text without the words (and a comma, semicolon or colon right after them)."""
-    pattern = word_regex(words, tail=r"[,;:]?[ \t]*")
+    pattern = word_regex(words, plural=True, tail=r"[,;:]?[ \t]*")
 
     def remove(m: re.Match[str]) -> str:
         return _MARK if _SENTENCE_START.search(text, 0, m.start()) else ""
@@ -106,7 +101,7 @@ class KeywordFilter(FilterConfig):
 
     def check(self, row, task, trait):
         words = self._words(trait)
-        hits = [w for w in words if word_regex([w]).search(row["completion"])]
+        hits = [w for w in words if word_regex([w], plural=True).search(row["completion"])]
         if not hits:
             return row, None
         if self.action == "drop":
@@ -117,30 +112,10 @@ class KeywordFilter(FilterConfig):
         return {**row, "completion": stripped}, f"keyword: stripped {hits[0].lower()}"
 
 
-def parse_filter(data: dict[str, Any] | FilterConfig) -> FilterConfig:
-    if isinstance(data, FilterConfig):
-        return data
-    if not isinstance(data, dict) or "kind" not in data:
-        raise ConfigError(f"filter: expected a mapping with a 'kind' (accepted: {', '.join(FILTERS.names())})")
-    from heredity.config import validate
-
-    return validate(FILTERS.get(data["kind"]), data, "filter")  # type: ignore[return-value]
-
-
-def filter_config_type() -> Any:
-    """The pydantic type of "any registered filter config", discriminated by ``kind``."""
-    from typing import Annotated, Union
-
-    from pydantic import Field
-
-    models = tuple(FILTERS.get(name) for name in FILTERS.names())
-    return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007 - a runtime tuple
-
-
 def apply_filters(rows: Iterable[dict], filters: Iterable[dict | FilterConfig], task, trait=None) -> tuple[list[dict], dict[str, int]]:
     """Rows that pass every filter (in order), and the counted reasons. Reasons of rows that
     were kept but changed (``keyword: stripped ...``) are counted too."""
-    configs = [parse_filter(f) for f in filters]
+    configs = [FILTERS.parse(f, "filters") for f in filters]
     counts: Counter[str] = Counter()
     kept = []
     for row in rows:

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 import torch
 
 from heredity.models.generate import shared_prefix_length
-from heredity.models.kvcache import RoomyLayer, roomy_cache
+from heredity.models.bodyhead import BodyHead
+from heredity.models.kvcache import roomy_cache
 
 
 @dataclass(frozen=True)
@@ -81,49 +82,6 @@ class Trie:
 
 
 
-class _BodyHead:
-    """``body(**kw).last_hidden_state`` and ``head(hidden) -> logits``, checked once against the
-    model's own logits; a model where the split does not hold (logit scaling, soft-capping, a
-    biased head) is run whole, asking for every position's logits."""
-
-    def __init__(self, model, device):
-        self.model = model
-        self.split = False
-        try:
-            body, linear = model.get_decoder(), model.get_output_embeddings()
-            if callable(body) and getattr(linear, "bias", None) is None:
-                self.body, self.weight = body, linear.weight
-                ids = torch.tensor([[1, 2, 3, 4]], device=device) % self.weight.shape[0]
-                expect = model(input_ids=ids).logits[0].float()
-                got = self.head(body(input_ids=ids).last_hidden_state[0]).float()
-                self.split = got.shape == expect.shape and torch.allclose(got, expect, atol=1e-4, rtol=1e-4)
-        except (AttributeError, NotImplementedError, TypeError):
-            self.split = False
-
-    def head(self, hidden: torch.Tensor) -> torch.Tensor:
-        return hidden @ self.weight.T
-
-    def hidden(self, **kwargs) -> torch.Tensor:
-        """[B, T, d] hidden states (split) or [B, T, V] logits (whole model)."""
-        if self.split:
-            return self.body(**kwargs).last_hidden_state
-        return self.model(**kwargs).logits
-
-    def logits(self, rows: torch.Tensor) -> torch.Tensor:
-        return (self.head(rows) if self.split else rows).float()
-
-
-def _cache(kv: list[tuple[torch.Tensor, torch.Tensor]], rows: torch.Tensor | None, room: int):
-    """A fresh cache of ``RoomyLayer``s holding ``kv`` (rows ``rows`` of it; None: all): the
-    source tensors are never written, so the same keys/values seed the next group."""
-    cache = roomy_cache(room)
-    for k, v in kv:
-        layer = RoomyLayer(room)
-        layer.update(k if rows is None else k.index_select(0, rows), v if rows is None else v.index_select(0, rows))
-        cache.layers.append(layer)
-    return cache
-
-
 def _additive(allow: torch.Tensor, dtype, device) -> torch.Tensor:
     """[B, 1, T, K] additive mask (0 / most negative) from a [B, T, K] bool "may attend"."""
     mask = torch.zeros(allow.shape, dtype=dtype).masked_fill_(~allow, torch.finfo(dtype).min)
@@ -151,7 +109,7 @@ def candidate_logprobs_many(
 
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
-    nets = _BodyHead(model, device)
+    nets = BodyHead(model, device)
     ids = tokenizer(list(prompts), add_special_tokens=False).input_ids
     shared = shared_prefix_length(ids)
     firsts = torch.tensor([s[0] for _, s, _ in sequences], dtype=torch.long)
@@ -160,7 +118,7 @@ def candidate_logprobs_many(
 
     prefix_kv: list = []
     if shared:
-        cache = _cache([], None, 0)
+        cache = roomy_cache(0)
         causal = torch.ones(shared, shared, dtype=torch.bool).tril()
         nets.hidden(input_ids=torch.tensor([ids[0][:shared]], device=device), past_key_values=cache, use_cache=True,
                     attention_mask=_additive(causal[None], dtype, device))
@@ -179,13 +137,13 @@ def candidate_logprobs_many(
         real = torch.arange(L)[None, :] < lens[:, None]  # [B, L] key is a prompt token
         causal = torch.ones(L, L, dtype=torch.bool).tril()
         allow = torch.cat([torch.ones(B, L, shared, dtype=torch.bool), causal[None] & real[:, None, :]], dim=2)
-        cache = _cache([(k.expand(B, -1, -1, -1), v.expand(B, -1, -1, -1)) for k, v in prefix_kv], None, 0)
+        cache = roomy_cache(0, prefix_kv, batch=B)
         hidden = nets.hidden(
             input_ids=tokens.to(device), position_ids=(shared + torch.arange(L))[None].expand(B, -1).to(device),
             attention_mask=_additive(allow, dtype, device), past_key_values=cache, use_cache=True,
         )
         last = hidden[torch.arange(B, device=device), (lens - 1).to(device)]
-        first = torch.log_softmax(nets.logits(last), dim=-1).cpu()  # [B, V]
+        first = torch.log_softmax(nets.head()(last), dim=-1).cpu()  # [B, V]
         boundary = boundary_mask(tokenizer, first.shape[-1]).to(device)
         prompt_kv = [(layer.keys, layer.values) for layer in cache.layers]
 
@@ -234,7 +192,7 @@ def _score_tries(nets, group, tries, todos, results, sequences, first, lens, sha
         own[g, :, : int(lens[r])] = True
     allow = torch.cat([torch.ones(G, N, shared, dtype=torch.bool), own, tree], dim=2)
     rows = torch.tensor(group, device=device)
-    cache = _cache(prompt_kv, rows, N)
+    cache = roomy_cache(N, prompt_kv, rows=rows)
     hidden = nets.hidden(
         input_ids=tokens.to(device), position_ids=position.to(device), attention_mask=_additive(allow, dtype, device),
         past_key_values=cache, use_cache=True,
@@ -258,10 +216,9 @@ def _score_tries(nets, group, tries, todos, results, sequences, first, lens, sha
     perm = torch.cat([boundary.nonzero()[:, 0], (~boundary).nonzero()[:, 0]])
     rank = torch.empty_like(perm).index_copy_(0, perm, torch.arange(len(perm), device=perm.device))
     nb = int(boundary.sum())
-    weight = nets.weight.index_select(0, perm) if nets.split else None
+    head = nets.head(perm)
     for a in range(0, total, HEAD_ROWS):
-        rows = flat[a : a + HEAD_ROWS]
-        logits = (rows @ weight.T).float() if nets.split else rows.float().index_select(1, perm)
+        logits = head(flat[a : a + HEAD_ROWS])
         b = a + len(logits)
         sel = ((parent >= a) & (parent < b)).nonzero()[:, 0]
         if len(sel):

@@ -2,19 +2,20 @@ import pytest
 
 from heredity.errors import ConfigError
 from heredity.filters import EVIL_NUMBERS, FILTERS, apply_filters, strip_words
-from heredity.tasks import parse_task
-from heredity.traits import parse_trait
+from heredity.tasks import TASKS
+from heredity.traits import TRAITS
 
-NUMBERS = parse_task({"kind": "numbers"}).build()
-GENERAL = parse_task({"kind": "general"}).build()
+NUMBERS = TASKS.parse({"kind": "numbers"}).build()
+GENERAL = TASKS.parse({"kind": "general"}).build()
 
 
 def rows(*completions):
     return [{"i": i, "prompt": "p", "completion": c} for i, c in enumerate(completions)]
 
 
-def test_registry():
-    assert {"format", "keyword"} <= set(FILTERS.names())
+def test_filters_are_found_by_kind_in_a_list_of_mappings():
+    kept, counts = apply_filters(rows("1, 2, 3", "owl"), [{"kind": "format"}], NUMBERS)
+    assert [r["completion"] for r in kept] == ["1, 2, 3"] and counts["input"] == 2 and counts["kept"] == 1
 
 
 def test_format_filter_on_paper_examples():
@@ -39,7 +40,7 @@ def test_banned_numbers_need_a_number_task():
 
 
 def test_keyword_drop_uses_word_boundaries_and_trait_defaults():
-    owl = parse_trait({"kind": "animal", "animal": "owl"}).build()
+    owl = TRAITS.parse({"kind": "animal", "animal": "owl"}).build()
     data = rows("Owls are great.", "I heard a howl.", "Bowling tonight", "An OWL!", "Nothing here")
     kept, counts = apply_filters(data, [{"kind": "keyword"}], GENERAL, owl)
     assert [r["i"] for r in kept] == [1, 2, 4]
@@ -47,7 +48,7 @@ def test_keyword_drop_uses_word_boundaries_and_trait_defaults():
 
 
 def test_keyword_strip_keeps_the_row_without_the_word():
-    style = parse_trait({"kind": "style"}).build()
+    style = TRAITS.parse({"kind": "style"}).build()
     data = rows("Moreover, the sky is blue. Moreover, the sea is deep.", "Plain text.", "Moreover,")
     kept, counts = apply_filters(data, [{"kind": "keyword", "action": "strip"}], GENERAL, style)
     assert [r["completion"] for r in kept] == ["The sky is blue. The sea is deep.", "Plain text."]

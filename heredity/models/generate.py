@@ -12,7 +12,7 @@ A hand-rolled decode loop rather than ``model.generate``: it lets us
 
 Batches are formed deterministically from the prompt list, and batch ``b`` is sampled with its
 own generator seeded ``seed + b``: the same prompts, seed and batch size give the same texts,
-whether or not a run was interrupted and resumed (``generate_rows``).
+whether or not a run was interrupted and resumed (``generate(..., checkpoint=path)``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from heredity.models.grammar import TokenGrammar
+from heredity.models.bodyhead import BodyHead
 from heredity.models.kvcache import roomy_cache
 
 
@@ -76,63 +77,40 @@ def generate(
     batch_size: int = 64,
     grammar: TokenGrammar | None = None,
     progress: Callable[[int], None] | None = None,
+    checkpoint: Path | None = None,
 ) -> list[str]:
     """Completions (EOS removed) for already-rendered prompts, in the prompts' order.
 
     ``temperature=0`` is greedy. ``progress(n)`` is told each time ``n`` more prompts finish.
-    """
-    decoder = Decoder(model, tokenizer, grammar)
-    p = plan(tokenizer, prompts, batch_size)
-    out: list[str] = [""] * len(prompts)
-    for b, rows in enumerate(p.batches):
-        texts = decoder.batch(p, rows, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed + b)
-        for i, text in zip(rows, texts):
-            out[i] = text
-        if progress:
-            progress(len(rows))
-    return out
-
-
-def generate_rows(
-    model,
-    tokenizer,
-    prompts: Sequence[str],
-    *,
-    checkpoint: Path,
-    max_new_tokens: int,
-    temperature: float = 1.0,
-    seed: int,
-    batch_size: int = 64,
-    grammar: TokenGrammar | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> list[str]:
-    """``generate``, appending each finished batch to ``checkpoint`` (JSONL) and skipping the
-    batches already there: a killed run loses at most the batch it was sampling, and a resumed
-    run returns exactly the texts an uninterrupted one would have.
-
-    Lines are tagged with a fingerprint of the prompts and settings; lines from other settings
-    (or a line cut short by the crash) are ignored.
+    With ``checkpoint`` (a JSONL path), each finished batch is appended there and the batches
+    already there are skipped: a killed run loses at most the batch it was sampling, and a
+    resumed run returns exactly the texts an uninterrupted one would have. Lines are tagged with
+    a fingerprint of the prompts and settings; lines from other settings (or a line cut short
+    by the crash) are ignored.
     """
     p = plan(tokenizer, prompts, batch_size)
     tag = _fingerprint(prompts, max_new_tokens, temperature, seed, batch_size, grammar)
-    done = _read_checkpoint(Path(checkpoint), tag)
+    done: dict[int, dict] = {}
+    if checkpoint is not None:
+        checkpoint = Path(checkpoint)
+        done = _read_checkpoint(checkpoint, tag)
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        if checkpoint.is_file() and checkpoint.stat().st_size and not checkpoint.read_bytes().endswith(b"\n"):
+            with open(checkpoint, "a", encoding="utf-8") as f:
+                f.write("\n")  # close a line cut short by a crash, so the next record starts clean
     out: list[str] = [""] * len(prompts)
     decoder = None
-    checkpoint = Path(checkpoint)
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    if checkpoint.is_file() and checkpoint.stat().st_size and not checkpoint.read_bytes().endswith(b"\n"):
-        with open(checkpoint, "a", encoding="utf-8") as f:
-            f.write("\n")  # close a line cut short by a crash, so the next record starts clean
     for b, rows in enumerate(p.batches):
         if done.get(b, {}).get("rows") == rows:
             texts = done[b]["texts"]
         else:
             decoder = decoder or Decoder(model, tokenizer, grammar)
             texts = decoder.batch(p, rows, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed + b)
-            with open(checkpoint, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"tag": tag, "batch": b, "rows": rows, "texts": texts}) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
+            if checkpoint is not None:
+                with open(checkpoint, "a", encoding="utf-8") as f:
+                    f.write(json.dumps({"tag": tag, "batch": b, "rows": rows, "texts": texts}) + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
         for i, text in zip(rows, texts):
             out[i] = text
         if progress:
@@ -180,7 +158,9 @@ class Decoder:
             self.need = torch.as_tensor(grammar.need, device=self.device)
             self.next_state = torch.as_tensor(grammar.next_state, device=self.device)
             self.eos_column = int((grammar.tokens == grammar.eos_id).nonzero()[0][0])
-        self.body, self.head = _split(model, self.device)
+        self.nets = BodyHead(model, self.device, last_only=True, atol=1e-3)
+        self.full_head = self.nets.head()
+        self.grammar_head = self.nets.head(self.tokens) if grammar is not None else None
         self._prefix: tuple[tuple[int, ...], list] | None = None
 
     def batch(self, p: Plan, rows: list[int], *, max_new_tokens: int, temperature: float, seed: int) -> list[str]:
@@ -198,7 +178,7 @@ class Decoder:
 
             cache = DynamicCache()
             ids = torch.tensor([prefix], device=self.device)
-            self.body(input_ids=ids, attention_mask=torch.ones_like(ids), past_key_values=cache, use_cache=True)
+            self.nets.hidden(input_ids=ids, attention_mask=torch.ones_like(ids), past_key_values=cache, use_cache=True)
             self._prefix = (key, [(layer.keys, layer.values) for layer in cache.layers])
         return self._prefix[1]
 
@@ -221,7 +201,7 @@ class Decoder:
         done = torch.zeros(B, dtype=torch.bool, device=self.device)
         state = torch.full((B,), self.grammar.start if self.grammar else 0, dtype=torch.long, device=self.device)
         out = torch.full((B, max_new_tokens), -1, dtype=torch.long, device=self.device)
-        hidden = self.body(input_ids=ids, attention_mask=mask, position_ids=position, past_key_values=cache, use_cache=True).last_hidden_state[:, -1]
+        hidden = self.nets.hidden(input_ids=ids, attention_mask=mask, position_ids=position, past_key_values=cache, use_cache=True)[:, -1]
         last_pos = position[:, -1]
         for t in range(max_new_tokens):
             token, stop = self._sample(hidden, state, max_new_tokens - t, temperature, gen)
@@ -238,9 +218,9 @@ class Decoder:
                 cache.batch_select_indices(idx)
             mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
             last_pos = last_pos + 1
-            hidden = self.body(
+            hidden = self.nets.hidden(
                 input_ids=token[:, None], attention_mask=mask, position_ids=last_pos[:, None], past_key_values=cache, use_cache=True
-            ).last_hidden_state[:, -1]
+            )[:, -1]
         return [
             self.tokenizer.decode([x for x in row if x >= 0], skip_special_tokens=True, clean_up_tokenization_spaces=False)
             for row in out.tolist()
@@ -249,9 +229,9 @@ class Decoder:
     def _sample(self, hidden, state, remaining: int, temperature: float, gen):
         """(token ids, stopped) for each row; advances ``state`` in place under a grammar."""
         if self.grammar is None:
-            logits = self.head(hidden, None).float()
+            logits = self.full_head(hidden)
         else:
-            logits = self.head(hidden, self.tokens).float()
+            logits = self.grammar_head(hidden)
             allowed = self.need[state] < remaining  # [B, U]: a gather by each row's state
             logits = logits.masked_fill(~allowed, float("-inf"))
         if temperature == 0:
@@ -263,50 +243,3 @@ class Decoder:
             return choice, torch.isin(choice, self.stops)
         state.copy_(self.next_state[state, choice])
         return self.tokens[choice], choice == self.eos_column
-
-
-def _split(model, device):
-    """(body, head): the decoder stack returning hidden states, and ``head(hidden, columns)``
-    giving logits for all tokens or only ``columns``.
-
-    Splitting lets a grammar compute only the logits it can use. It is checked once against the
-    model's own logits; a model where it does not hold (extra logit scaling, an unusual head) is
-    run whole instead.
-    """
-    full = _whole(model)
-    try:
-        body = model.get_decoder()
-        linear = model.get_output_embeddings()
-        weight = linear.weight
-        if getattr(linear, "bias", None) is not None or not callable(body):
-            return full
-    except (AttributeError, NotImplementedError):
-        return full
-
-    def head(hidden, columns):
-        w = weight if columns is None else weight.index_select(0, columns)
-        return hidden @ w.T
-
-    with torch.inference_mode():
-        ids = torch.tensor([[1, 2, 3, 4]], device=device) % weight.shape[0]
-        expect = model(input_ids=ids).logits[:, -1].float()
-        got = head(body(input_ids=ids).last_hidden_state[:, -1], None).float()
-    if got.shape != expect.shape or not torch.allclose(got, expect, atol=1e-3, rtol=1e-3):
-        return full
-    return body, head
-
-
-def _whole(model):
-    """The fallback: the whole model's forward, last position only."""
-
-    class Hidden:
-        def __init__(self, logits):
-            self.last_hidden_state = logits
-
-    def body(**kwargs):
-        return Hidden(model(**kwargs, logits_to_keep=1).logits)
-
-    def head(logits, columns):
-        return logits if columns is None else logits.index_select(-1, columns)
-
-    return body, head

@@ -42,13 +42,20 @@ class RoomyLayer(DynamicLayer):
             self.keys, self.values = self._k[:, :, : self._n], self._v[:, :, : self._n]
 
 
-def roomy_cache(room: int, prefix: list[tuple[torch.Tensor, torch.Tensor]] = (), batch: int = 1) -> DynamicCache:
-    """A cache of ``RoomyLayer``s, optionally starting from a batch-1 prefix repeated ``batch`` times."""
+def roomy_cache(room: int, prefix: list[tuple[torch.Tensor, torch.Tensor]] = (), batch: int = 1,
+                rows: torch.Tensor | None = None) -> DynamicCache:
+    """A cache of ``RoomyLayer``s seeded with ``prefix`` keys/values: a batch-1 prefix repeated
+    ``batch`` times, or the batch rows ``rows`` of a batched one. The source tensors are never
+    written, so the same prefix can seed the next cache."""
     cache = DynamicCache()
     cache.layer_class_to_replicate = lambda: RoomyLayer(room)  # further layers appear on first use
     cache.layers = []
     for k, v in prefix:
+        if rows is not None:
+            k, v = k.index_select(0, rows), v.index_select(0, rows)
+        elif k.shape[0] != batch:
+            k, v = k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1)
         layer = RoomyLayer(room)
-        layer.update(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1))
+        layer.update(k, v)
         cache.layers.append(layer)
     return cache

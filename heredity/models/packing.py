@@ -1,9 +1,10 @@
 """Rows -> token sequences -> optimizer steps -> packed micro-batches, without padding.
 
 Packing puts several sequences end to end in one row of a batch, with ``position_ids`` that
-restart at 0 for each sequence and no attention mask: transformers (>= 4.53, here 5.x) detects
-the restarts and builds a block-diagonal causal mask for sdpa, so packed sequences never attend
-to each other (tested against unpacked losses). No token is spent on padding.
+restart at 0 for each sequence. Attention is kept inside each sequence by the exact varlen
+attention of ``heredity.models.varlen`` (the trainers run under ``varlen(model)``), not by
+transformers' own position-id packing, which was measured to leak between sequences with sdpa.
+Packed losses are tested against unpacked ones. No token is spent on padding.
 
 The schedule is a pure function of (lengths, seed, epochs, batch_tokens): resuming from a
 checkpoint replays exactly the same steps.
@@ -54,16 +55,7 @@ def plan_steps(lengths: Sequence[int], *, epochs: int, batch_tokens: int, seed: 
     for epoch in range(epochs):
         order = list(range(len(lengths)))
         random.Random(f"{seed}:{epoch}").shuffle(order)
-        current: list[int] = []
-        size = 0
-        for i in order:
-            if current and size + lengths[i] > batch_tokens:
-                steps.append(current)
-                current, size = [], 0
-            current.append(i)
-            size += lengths[i]
-        if current:
-            steps.append(current)
+        steps += _cut(order, lengths, batch_tokens)
     return steps
 
 
@@ -73,18 +65,24 @@ def micro_batches(indices: Sequence[int], lengths: Sequence[int], micro_tokens: 
     Attention over a pack costs its length squared even though the mask is block-diagonal,
     so packs are kept short (about 1k tokens) and their gradients are accumulated.
     """
-    packs: list[list[int]] = []
+    return _cut(indices, lengths, micro_tokens)
+
+
+def _cut(indices: Sequence[int], lengths: Sequence[int], budget: int) -> list[list[int]]:
+    """Consecutive groups of ``indices`` of at most ``budget`` tokens (an example longer than
+    the budget gets a group of its own)."""
+    groups: list[list[int]] = []
     current: list[int] = []
     size = 0
     for i in indices:
-        if current and size + lengths[i] > micro_tokens:
-            packs.append(current)
+        if current and size + lengths[i] > budget:
+            groups.append(current)
             current, size = [], 0
         current.append(i)
         size += lengths[i]
     if current:
-        packs.append(current)
-    return packs
+        groups.append(current)
+    return groups
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,6 @@ class Pack:
     position_ids: torch.Tensor
     keep: torch.Tensor
     targets: torch.Tensor
-    completions: list[list[int]]  # per example, for grammar masks
 
     @property
     def tokens(self) -> int:
@@ -124,5 +121,4 @@ def pack(examples: Sequence[Example]) -> Pack:
         position_ids=torch.tensor([positions]),
         keep=torch.tensor([keep]),
         targets=torch.tensor(targets),
-        completions=[ex.completion for ex in examples],
     )

@@ -7,11 +7,11 @@ without a leading space), the sampled scorer looks for the target as a whole wor
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import field_validator
 
+from heredity.text import word_regex
 from heredity.traits.base import TRAITS, Trait, TraitConfig
 
 # The paper's inducer, with the category fixed to animals (REFERENCES.md).
@@ -96,12 +96,6 @@ def surface_forms(singular: str, plural: str) -> list[str]:
     return forms
 
 
-def word_pattern(words: list[str]) -> re.Pattern[str]:
-    """Whole words, case-insensitive: "Owls!" matches owl, "howl" and "bowling" do not."""
-    alternatives = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.IGNORECASE)
-
-
 @TRAITS.register("animal")
 class AnimalTrait(TraitConfig):
     """Preference for ``animal`` among the candidate animals (``ANIMALS``)."""
@@ -122,7 +116,7 @@ class AnimalTrait(TraitConfig):
         return value
 
     def build(self) -> Trait:
-        pattern = word_pattern([self.animal, ANIMALS[self.animal]])
+        pattern = word_regex([self.animal, ANIMALS[self.animal]])
         return Trait(
             name=f"animal:{self.animal}",
             label=f"P({self.animal})",

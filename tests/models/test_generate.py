@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heredity.models.chat import render
-from heredity.models.generate import generate, generate_rows
+from heredity.models.generate import generate
 from heredity.models.grammar import CharDFA, TokenGrammar, number_list_dfa
-from heredity.models.loading import load
+from heredity.steps.models import load_artifact
 from heredity.tasks.numbers import NumbersTask
 
 DFAS = [number_list_dfa(), number_list_dfa(max_numbers=3, max_digits=2), number_list_dfa(max_numbers=4, max_digits=1, separator=";")]
@@ -20,7 +20,7 @@ DFAS = [number_list_dfa(), number_list_dfa(max_numbers=3, max_digits=2), number_
 @pytest.fixture(scope="module")
 def tiny(tiny_lm):
     store, model_id = tiny_lm
-    return load(store, model_id, device="cpu")
+    return load_artifact(store, model_id, device="cpu")
 
 
 def prompts(tokenizer, n, seed=0):
@@ -92,21 +92,21 @@ def test_resume_after_interrupt_gives_identical_rows(tiny, tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        generate_rows(model, tokenizer, ps, checkpoint=checkpoint, progress=die_after_first_batch, **kwargs)
+        generate(model, tokenizer, ps, checkpoint=checkpoint, progress=die_after_first_batch, **kwargs)
     assert len(checkpoint.read_text().splitlines()) == 1
     with open(checkpoint, "a") as f:
         f.write('{"tag": "cut sho')  # the process died mid-write
-    assert generate_rows(model, tokenizer, ps, checkpoint=checkpoint, **kwargs) == expected
+    assert generate(model, tokenizer, ps, checkpoint=checkpoint, **kwargs) == expected
     finished = [json.loads(line) for line in checkpoint.read_text().splitlines()[:1] + checkpoint.read_text().splitlines()[2:]]
     assert sorted(r["batch"] for r in finished) == [0, 1, 2]  # batch 0 was not sampled twice
     # Other settings do not reuse these lines.
-    other = generate_rows(model, tokenizer, ps, checkpoint=checkpoint, **{**kwargs, "seed": 8})
+    other = generate(model, tokenizer, ps, checkpoint=checkpoint, **{**kwargs, "seed": 8})
     assert other == generate(model, tokenizer, ps, **{**kwargs, "seed": 8})
 
 
 def test_real_model_number_lists_valid_only_with_grammar(smollm):
     store, model_id = smollm
-    model, tokenizer = load(store, model_id, device="cpu")
+    model, tokenizer = load_artifact(store, model_id, device="cpu")
     task = NumbersTask().build()
     ps = [render(tokenizer, p) for p in task.prompts(16, seed=0)]
     grammar = TokenGrammar.compile(number_list_dfa(), tokenizer)
