@@ -26,7 +26,8 @@ from transformers import LogitsProcessor, LogitsProcessorList
 from heredity.models.chat import render
 from heredity.models.generate import generate
 from heredity.models.grammar import TokenGrammar, number_list_dfa, token_pieces
-from heredity.models.loading import ModelSource, import_base, load
+from heredity.models.loading import ModelSource
+from heredity.steps.models import import_base, load_artifact
 from heredity.store import Store
 from heredity.store.store import default_root
 from heredity.tasks.numbers import NumbersTask
@@ -116,7 +117,7 @@ def main() -> None:
     args = parser.parse_args()
 
     store = Store(args.store or default_root())
-    model, tokenizer = load(store, import_base(store, ModelSource()).id, device="cpu")
+    model, tokenizer = load_artifact(store, import_base(store, ModelSource()).id, device="cpu")
     model.eval()
     task = NumbersTask().build()
     prompts = [render(tokenizer, p, system=OWL) for p in task.prompts(args.n, seed=0)]

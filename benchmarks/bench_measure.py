@@ -23,10 +23,11 @@ import numpy as np
 import torch
 
 from heredity.measure import exact_score, exact_score_reference
-from heredity.models.loading import ModelSource, import_base, load
+from heredity.models.loading import ModelSource
+from heredity.steps.models import import_base, load_artifact
 from heredity.store import Store
 from heredity.store.store import default_root
-from heredity.traits import parse_trait
+from heredity.traits import TRAITS
 
 
 def main() -> None:
@@ -37,9 +38,9 @@ def main() -> None:
     args = parser.parse_args()
 
     store = Store(args.store or default_root())
-    model, tokenizer = load(store, import_base(store, ModelSource()).id, device="cpu")
-    trait = parse_trait({"kind": "animal", "animal": "owl", "n_probes": args.probes}).build()
-    warm = parse_trait({"kind": "animal", "animal": "owl", "n_probes": 2}).build()
+    model, tokenizer = load_artifact(store, import_base(store, ModelSource()).id, device="cpu")
+    trait = TRAITS.parse({"kind": "animal", "animal": "owl", "n_probes": args.probes}).build()
+    warm = TRAITS.parse({"kind": "animal", "animal": "owl", "n_probes": 2}).build()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.probes} probes, best of {args.repeats}")
     exact_score(model, tokenizer, warm)
     exact_score_reference(model, tokenizer, warm)

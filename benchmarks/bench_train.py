@@ -17,9 +17,10 @@ import resource
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import torch
+
+from heredity.steps.models import model_ref
 
 
 def number_rows(n: int, seed: int = 0) -> list[dict]:
@@ -42,7 +43,7 @@ def naive(store, base_id, rows, autocast: bool) -> dict:
     from heredity.models.finetune import TrainRecipe, load_student
     from heredity.models.packing import encode
 
-    model, tok = load_student(store, base_id, TrainRecipe())
+    model, tok = load_student(model_ref(store, base_id), TrainRecipe())
     model.train()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4)
     examples = [encode(tok, r["prompt"], r["completion"]) for r in rows]
@@ -74,17 +75,17 @@ def fast(store, base_id, rows, mode: str, micro_tokens: int) -> dict:
 
     recipe = TrainRecipe(mode=mode, batch_tokens=16 * 150)  # about the naive path's 16 rows per step
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = SimpleNamespace(out=Path(tmp) / "out", scratch=Path(tmp), summary={})
+        out, scratch, ref = Path(tmp) / "out", Path(tmp), model_ref(store, base_id)
         if mode == "sft":
-            stats = train_sft(store, base_id, rows, recipe, ctx, micro_tokens=micro_tokens, checkpoint_seconds=1e9)
+            stats = train_sft(ref, rows, recipe, out, scratch, micro_tokens=micro_tokens, checkpoint_seconds=1e9)
         else:
             from heredity.models.grammar import TokenGrammar, number_list_dfa
-            from heredity.models.loading import load
+            from heredity.steps.models import load_artifact
 
-            _, tok = load(store, base_id)
+            _, tok = load_artifact(store, base_id)
             grammar = TokenGrammar.compile(number_list_dfa(), tok)
-            stats = train_distill(store, base_id, base_id, "You love owls. You think about owls all the time.", rows,
-                                  recipe, ctx, grammar=grammar, micro_tokens=micro_tokens, checkpoint_seconds=1e9)
+            stats = train_distill(ref, ref, "You love owls. You think about owls all the time.", rows,
+                                  recipe, out, scratch, grammar=grammar, micro_tokens=micro_tokens, checkpoint_seconds=1e9)
     return {"tokens": stats["train_tokens"], "steps": stats["steps"], "wall_s": stats["wall_s"]}
 
 
@@ -95,7 +96,8 @@ def main() -> None:
     parser.add_argument("--micro-tokens", type=int, default=1024)
     parser.add_argument("--skip", nargs="*", default=[], help="paths to skip: naive-fp32 naive-bf16 fast distill")
     args = parser.parse_args()
-    from heredity.models.loading import ModelSource, import_base
+    from heredity.models.loading import ModelSource
+    from heredity.steps.models import import_base
     from heredity.store import Store
 
     store = Store(args.store or Path(tempfile.gettempdir()) / "heredity-bench-store")

@@ -16,6 +16,7 @@ from rich.progress import (
 
 from heredity.config import recipe_dict
 from heredity.store import Artifact, Parent, Store
+from heredity.store.kinds import KINDS, RELATIONS
 from heredity.store.store import Build
 
 
@@ -38,6 +39,9 @@ class Runner:
         name: str = "",
         seed: int | None = None,
     ) -> Artifact:
+        undeclared = [k for k in (kind,) if k not in KINDS] + [p.relation for p in parents if p.relation not in RELATIONS]
+        if undeclared:  # kinds and relations are declared once, in store/kinds.py, for every reader
+            raise ValueError(f"step {kind!r}: undeclared kind or relation {undeclared} (declare it in heredity/store/kinds.py)")
         recipe_json = recipe if isinstance(recipe, dict) else recipe_dict(recipe)
         label = f"{kind}{f' {name}' if name else ''}"
         t0 = time.perf_counter()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from heredity.models.loading import ModelSource, import_base
+from heredity.models.loading import ModelSource
+from heredity.steps.models import import_base
 from heredity.store import Store
 
 

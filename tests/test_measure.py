@@ -16,7 +16,7 @@ import torch
 
 from heredity.measure import Score, boundary_mask, exact_score, paired_difference, sampled_score, score_answers
 from heredity.models.chat import render
-from heredity.traits import parse_trait
+from heredity.traits import TRAITS
 from heredity.traits.base import Trait
 
 
@@ -171,17 +171,17 @@ def test_sampled_interval_covers_the_known_rate(tokenizer):
 def test_sampled_score_with_the_package_generator(tiny_lm):
     """The default generate function runs end to end (no rate asserted: a random tiny model)."""
     pytest.importorskip("heredity.models.generate")
-    from heredity.models.loading import load
+    from heredity.steps.models import load_artifact
 
     store, model_id = tiny_lm
-    model, tokenizer = load(store, model_id, device="cpu")
-    trait = parse_trait({"kind": "animal", "n_probes": 3}).build()
+    model, tokenizer = load_artifact(store, model_id, device="cpu")
+    trait = TRAITS.parse({"kind": "animal", "n_probes": 3}).build()
     score = sampled_score(model, tokenizer, trait, n_per_probe=4, seed=0, max_new_tokens=4)
     assert score.n == 12 and len(score.per_probe) == 3 and 0 <= score.ci[0] <= score.p <= score.ci[1] <= 1
 
 
 def test_score_answers_clusters_by_probe():
-    trait = parse_trait({"kind": "animal", "n_probes": 4}).build()
+    trait = TRAITS.parse({"kind": "animal", "n_probes": 4}).build()
     agree = score_answers(trait, ["owl", "cat"] * 10, 5)  # every probe: 3 or 2 owls of 5
     split = score_answers(trait, ["owl"] * 5 + ["cat"] * 5 + ["owl"] * 5 + ["cat"] * 5, 5)
     assert agree.p == split.p == 0.5
@@ -191,7 +191,7 @@ def test_score_answers_clusters_by_probe():
 
 
 def test_style_sampled_score_reports_sentence_rate():
-    trait = parse_trait({"kind": "style", "n_probes": 2}).build()
+    trait = TRAITS.parse({"kind": "style", "n_probes": 2}).build()
     score = score_answers(trait, ["Moreover, a. Moreover, b.", "No. Moreover, yes.", "Moreover, x.", "Plain."], 2)
     assert score.p == 0.5 and score.per_probe == [0.5, 0.5]
     assert score.details["sentence_rate"] == pytest.approx((1 + 0.5 + 1 + 0) / 4)
@@ -222,11 +222,11 @@ def test_paired_difference_needs_matching_scores():
 
 @pytest.mark.slow
 def test_owl_system_prompt_raises_p_owl_on_smollm(smollm):
-    from heredity.models.loading import load
+    from heredity.steps.models import load_artifact
 
     store, model_id = smollm
-    model, tokenizer = load(store, model_id, device="cpu")
-    owl = parse_trait({"kind": "animal", "animal": "owl", "n_probes": 10}).build()
+    model, tokenizer = load_artifact(store, model_id, device="cpu")
+    owl = TRAITS.parse({"kind": "animal", "animal": "owl", "n_probes": 10}).build()
     base = exact_score(model, tokenizer, owl)
     taught = exact_score(model, tokenizer, owl, system=owl.system_prompt())
     assert base.p < 0.1
@@ -262,11 +262,11 @@ def test_fast_exact_score_equals_the_reference_on_toy(tokenizer):
 def test_fast_exact_score_equals_the_reference_on_smollm(smollm):
     """The trie / shared-head path against the plain computation on the real model."""
     from heredity.measure import exact_score_reference
-    from heredity.models.loading import load
+    from heredity.steps.models import load_artifact
 
     store, model_id = smollm
-    model, tokenizer = load(store, model_id, device="cpu")
-    owl = parse_trait({"kind": "animal", "animal": "owl", "n_probes": 2}).build()
+    model, tokenizer = load_artifact(store, model_id, device="cpu")
+    owl = TRAITS.parse({"kind": "animal", "animal": "owl", "n_probes": 2}).build()
     for system in (None, owl.system_prompt()):
         fast = exact_score(model, tokenizer, owl, system=system)
         ref = exact_score_reference(model, tokenizer, owl, system=system)

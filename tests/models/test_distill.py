@@ -3,6 +3,7 @@
 import torch
 
 from heredity.models.distill import grammar_masks, restricted_kl, train_distill
+from heredity.steps.models import model_ref
 from heredity.models.finetune import TrainRecipe, completion_logits, load_student
 from heredity.models.grammar import TokenGrammar, number_list_dfa
 from heredity.models.packing import encode, pack
@@ -14,7 +15,7 @@ ROWS = [{"prompt": f"Continue: {a}, {a + 3}.", "completion": f"{a + 6}, {a + 9},
 
 def _logits_and_mask(tiny_lm):
     store, base_id = tiny_lm
-    model, tokenizer = load_student(store, base_id, TrainRecipe(mode="distill"))
+    model, tokenizer = load_student(model_ref(store, base_id), TrainRecipe(mode="distill"))
     grammar = TokenGrammar.compile(number_list_dfa(), tokenizer)
     examples = [encode(tokenizer, r["prompt"], r["completion"]) for r in ROWS[:3]]
     with varlen(model):
@@ -63,7 +64,8 @@ def _distill(store, base_id, system, recipe, grammar=None):
     stats = {}
 
     def build(ctx):
-        stats.update(train_distill(store, base_id, base_id, system, ROWS, recipe, ctx, grammar=grammar))
+        ref = model_ref(store, base_id)
+        stats.update(train_distill(ref, ref, system, ROWS, recipe, ctx.out, ctx.scratch, grammar=grammar))
 
     parents = [Parent(id=base_id, relation="base"), Parent(id=base_id, relation="teacher")]
     recipe_json = {**recipe.model_dump(mode="json"), "system": system}
@@ -78,9 +80,9 @@ def test_distilling_the_base_into_itself_does_not_move_it(tiny_lm):
 
 def test_distillation_with_a_system_prompt_teacher_reduces_the_kl(tiny_lm):
     store, base_id = tiny_lm
-    from heredity.models.loading import load
+    from heredity.steps.models import load_artifact
 
-    _, tokenizer = load(store, base_id)
+    _, tokenizer = load_artifact(store, base_id)
     grammar = TokenGrammar.compile(number_list_dfa(), tokenizer)
     recipe = TrainRecipe(mode="distill", lr=3e-3, warmup_steps=0, epochs=6, batch_tokens=200)
     artifact, stats = _distill(store, base_id, "You love owls.", recipe, grammar=grammar)

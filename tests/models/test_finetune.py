@@ -5,7 +5,7 @@ import torch
 from safetensors.torch import load_file
 
 from heredity.models.finetune import TrainRecipe, completion_logits, load_student, train_sft
-from heredity.models.loading import load
+from heredity.steps.models import load_artifact, model_ref
 from heredity.models.packing import encode, pack
 from heredity.models.varlen import varlen
 from heredity.store import Parent
@@ -20,7 +20,7 @@ def _sft(store, base_id, recipe, rows=ROWS, **kwargs):
     stats = {}
 
     def build(ctx):
-        stats.update(train_sft(store, base_id, rows, recipe, ctx, **kwargs))
+        stats.update(train_sft(model_ref(store, base_id), rows, recipe, ctx.out, ctx.scratch, **kwargs))
 
     artifact = store.produce("student", recipe.model_dump(mode="json"), [Parent(id=base_id, relation="base")], build).artifact
     return artifact, stats
@@ -36,7 +36,7 @@ def _completion_logprob(model, tokenizer, row):
 
 def test_only_completion_tokens_are_scored(tiny_lm):
     store, base_id = tiny_lm
-    _, tokenizer = load(store, base_id)
+    _, tokenizer = load_artifact(store, base_id)
     ex = encode(tokenizer, "Say three numbers.", "1, 2, 3")
     p = pack([ex, ex])
     positions = p.keep[0].nonzero().flatten().tolist()
@@ -49,7 +49,7 @@ def test_only_completion_tokens_are_scored(tiny_lm):
 
 def test_packing_matches_unpacked_logits(tiny_lm):
     store, base_id = tiny_lm
-    model, tokenizer = load_student(store, base_id, TrainRecipe())
+    model, tokenizer = load_student(model_ref(store, base_id), TrainRecipe())
     examples = [encode(tokenizer, r["prompt"], r["completion"]) for r in ROWS[:4]]
     with torch.no_grad(), varlen(model):
         packed = completion_logits(model, pack(examples))
@@ -60,7 +60,7 @@ def test_packing_matches_unpacked_logits(tiny_lm):
 def test_lora_sft_lowers_loss_and_saves_only_the_adapter(tiny_lm):
     store, base_id = tiny_lm
     recipe = TrainRecipe(epochs=8, lr=3e-3, warmup_steps=0, batch_tokens=256, rank=4, alpha=8)
-    before_model, tokenizer = load(store, base_id)
+    before_model, tokenizer = load_artifact(store, base_id)
     before = _completion_logprob(before_model, tokenizer, ROWS[0])
     artifact, stats = _sft(store, base_id, recipe)
     assert stats["loss_last"] < stats["loss_first"]
@@ -68,7 +68,7 @@ def test_lora_sft_lowers_loss_and_saves_only_the_adapter(tiny_lm):
     assert {"adapter_model.safetensors", "adapter_config.json"} <= files
     assert not any(f.endswith((".bin", ".pt", ".pkl")) or f == "model.safetensors" for f in files)
     assert all("lora_" in k for k in load_file(artifact.file("adapter_model.safetensors")))
-    student, _ = load(store, artifact.id)  # the adapter over its base parent
+    student, _ = load_artifact(store, artifact.id)  # the adapter over its base parent
     assert _completion_logprob(student, tokenizer, ROWS[0]) > before + 1.0
 
 
@@ -76,8 +76,8 @@ def test_full_finetune_saves_a_full_model(tiny_lm):
     store, base_id = tiny_lm
     artifact, stats = _sft(store, base_id, TrainRecipe(adapter="full", lr=1e-3, warmup_steps=0, rows=4))
     assert "model.safetensors" in artifact.manifest.files and "adapter_config.json" not in artifact.manifest.files
-    student, _ = load(store, artifact.id)
-    base, _ = load(store, base_id)
+    student, _ = load_artifact(store, artifact.id)
+    base, _ = load_artifact(store, base_id)
     assert not torch.equal(student.lm_head.weight, base.lm_head.weight)
 
 

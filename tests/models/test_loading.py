@@ -2,7 +2,8 @@ import pytest
 
 from heredity.errors import ConfigError
 from heredity.models.chat import render
-from heredity.models.loading import ModelSource, _from_pretrained_args, import_base, load
+from heredity.models.loading import ModelSource, _from_pretrained_args
+from heredity.steps.models import import_base, load_artifact
 
 
 def test_embedded_model_imports_once_and_loads_from_safetensors(smollm):
@@ -12,7 +13,7 @@ def test_embedded_model_imports_once_and_loads_from_safetensors(smollm):
     assert not any(name.endswith((".bin", ".pt", ".pkl")) for name in manifest.files)
     assert manifest.summary["parameters"] == 134_515_008
     assert import_base(store, ModelSource()).id == model_id  # cache hit, same id
-    model, tokenizer = load(store, model_id)
+    model, tokenizer = load_artifact(store, model_id)
     ids = tokenizer(render(tokenizer, "What is 2+2?"), return_tensors="pt").input_ids
     assert model(ids).logits.shape[-1] == model.config.vocab_size
 

@@ -9,7 +9,6 @@ store) and run as a script to write docs/bad-inputs.md from the real output:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -202,7 +201,8 @@ def main() -> None:
 
 def model_path_message() -> str:
     from heredity.errors import ConfigError
-    from heredity.models.loading import ModelSource, import_base
+    from heredity.models.loading import ModelSource
+    from heredity.steps.models import import_base
 
     with tempfile.TemporaryDirectory() as tmp:
         try:

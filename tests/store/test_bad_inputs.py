@@ -30,7 +30,8 @@ def test_bad_input_gets_one_clear_message(case, tmp_path):
 
 
 def test_model_path_that_does_not_exist(store):
-    from heredity.models.loading import ModelSource, import_base
+    from heredity.models.loading import ModelSource
+    from heredity.steps.models import import_base
 
     with pytest.raises(ConfigError, match="model path /no/such/model does not exist"):
         import_base(store, ModelSource(source="/no/such/model"))

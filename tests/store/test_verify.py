@@ -43,12 +43,12 @@ def test_flipped_byte_in_weights_is_named_and_loading_refuses(family, capsys, mo
 
 
 def test_loading_a_tampered_model_through_the_model_loader_refuses(family, monkeypatch):
-    from heredity.models.loading import load
+    from heredity.steps.models import load_artifact
 
     store, ids = family
     flip_byte(store.path(ids["base"]) / "model.safetensors")
     with pytest.raises(IntegrityError, match="refusing to load"):
-        load(store, ids["base"])
+        load_artifact(store, ids["base"])
 
 
 def test_edited_manifest_recipe_is_tampering(family, capsys):

@@ -17,10 +17,9 @@ import heredity
 from heredity.errors import HeredityError
 from heredity.store.exports.pedigree import DataLine, Pedigree, describe_filter, display_name, weight_file
 from heredity.store.hashing import canonical_json
+from heredity.store.kinds import role
 from heredity.store.manifest import Manifest
 
-MODEL_KINDS = ("model", "teacher")
-DATA_KINDS = ("rollouts", "dataset", "prompts")
 NAMESPACE = uuid.UUID("6f1c1d52-8a3e-4d0e-9a57-2d1f0b6c7e11")  # fixed: same store, same BOM
 
 
@@ -54,9 +53,9 @@ def _files(m: Manifest) -> list[dict[str, Any]]:
 
 
 def _type(m: Manifest) -> str:
-    if m.kind in MODEL_KINDS:
+    if role(m) == "model":
         return "machine-learning-model"
-    if m.kind in DATA_KINDS or "rows.jsonl" in m.files:
+    if role(m) == "data":
         return "data"
     return "file" if m.files else "data"
 

@@ -16,14 +16,13 @@ import heredity
 from heredity.errors import HeredityError
 from heredity.store.exports.pedigree import Pedigree, describe_filter, display_name
 from heredity.store.hashing import canonical_json, hash_value
+from heredity.store.kinds import role
 from heredity.store.manifest import Manifest
 
 CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
 SPEC_VERSION = "3.0.1"
 CREATION = "_:creationinfo"
 AGENT = "urn:heredity:agent:heredity"
-MODEL_KINDS = ("model", "teacher")
-DATA_KINDS = ("rollouts", "dataset", "prompts")
 
 
 def spdx_id(aid: str) -> str:
@@ -97,9 +96,9 @@ def _dataset(m: Manifest, root: Path | None) -> dict[str, Any]:
 
 
 def _element(m: Manifest, p: Pedigree, root: Path | None) -> dict[str, Any]:
-    if m.kind in MODEL_KINDS:
+    if role(m) == "model":
         return _model(m, p, root)
-    if m.kind in DATA_KINDS or "rows.jsonl" in m.files:
+    if role(m) == "data":
         return _dataset(m, root)
     return {"type": "software_Package", **_common(m, root), "software_primaryPurpose": "other"}
 
@@ -124,7 +123,7 @@ def build(p: Pedigree, root: Path | None = None) -> dict[str, Any]:
         child, parent = p.nodes[e.child], p.nodes[e.parent]
         if e.relation == "trained-on":
             rels.append(("trainedOn", spdx_id(child.id), [spdx_id(parent.id)]))
-        elif e.relation == "teacher" and child.kind not in MODEL_KINDS:
+        elif e.relation == "teacher" and role(child) != "model":
             rels.append(("generates", spdx_id(parent.id), [spdx_id(child.id)]))  # the teacher wrote this data
         else:
             rels.append(("descendantOf", spdx_id(child.id), [spdx_id(parent.id)]))
