@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -41,7 +41,7 @@ class Score(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     label: str
-    method: Literal["exact", "sampled"]
+    method: str  # the estimator (heredity.estimators)
     p: float
     ci: tuple[float, float]
     n: int
@@ -283,5 +283,6 @@ def paired_difference(student: Score, control: Score) -> dict[str, Any]:
         log_s = np.log(np.maximum(student.per_probe, tiny))
         log_c = np.log(np.maximum(control.per_probe, tiny))
         lr = stats.paired_test(log_s, log_c)
-        result["log_ratio"] = {"mean": lr["difference"], "ci": lr["ci"], "p_value": lr["p_value"], "wilcoxon_p": lr["wilcoxon_p"]}
+        result["log_ratio"] = {"mean": lr["difference"], "ci": lr["ci"], "p_value": lr["p_value"], "wilcoxon_p": lr["wilcoxon_p"],
+                               "median": float(np.median(log_s - log_c))}
     return result

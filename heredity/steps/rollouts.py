@@ -30,17 +30,17 @@ def make_rollouts(runner, teacher: Artifact, prompts: Artifact, recipe: Rollouts
 
     def build(ctx):
         from heredity.models.chat import render
-        from heredity.models.generate import generate_rows
-        from heredity.models.loading import load
-        from heredity.steps.teacher import teacher_base_and_system
+        from heredity.models.generate import generate
+        from heredity.steps.models import load_artifact
+        from heredity.steps.teacher import generator
 
-        model_id, system = teacher_base_and_system(runner, teacher)
-        model, tokenizer = load(runner.store, model_id, dtype=recipe.dtype)
+        model_id, system = generator(teacher)
+        model, tokenizer = load_artifact(runner.store, model_id, dtype=recipe.dtype)
         task = recipe.task.build()
         grammar = task.grammar(tokenizer)  # None for free text, or when the task turns its grammar off
         items = read_rows(prompts.file("prompts.jsonl"))
         with runner.progress(f"generating {name}", len(items), unit="prompts") as advance:
-            texts = generate_rows(
+            texts = generate(
                 model, tokenizer, [render(tokenizer, it["prompt"], system=system) for it in items],
                 checkpoint=ctx.scratch / "batches.jsonl", max_new_tokens=recipe.max_new_tokens,
                 temperature=recipe.temperature, seed=recipe.seed, batch_size=recipe.batch_size,

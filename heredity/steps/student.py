@@ -1,5 +1,5 @@
-"""A student: a base fine-tuned on a dataset (SFT on the sampled completions), or distilled on
-a teacher's next-token distributions over the same completions."""
+"""A student: a base trained on a dataset by a student kind (``heredity.students``): SFT on the
+sampled completions, logit distillation on the teacher's next-token distributions, or a plug-in."""
 
 from __future__ import annotations
 
@@ -18,39 +18,35 @@ class StudentRecipe(Strict):
 
 
 def make_student(runner, base: Artifact, dataset: Artifact, recipe: StudentRecipe, *, teacher: Artifact | None = None, name: str = "") -> Artifact:
+    """``teacher`` is read (and becomes a ``teacher`` parent) only by kinds that need it."""
+    from heredity.students import STUDENT_KINDS, StudentJob
+
+    kind = STUDENT_KINDS.get(recipe.train.mode)()
     parents = [Parent(id=base.id, relation="base"), Parent(id=dataset.id, relation="trained-on")]
-    if recipe.train.mode == "distill":
+    if kind.needs_teacher:
         if teacher is None:
-            raise ValueError("a distilled student needs its teacher")
+            raise ValueError(f"a {recipe.train.mode} student needs its teacher")
         parents.append(Parent(id=teacher.id, relation="teacher"))
 
     def build(ctx):
-        rows = read_rows(dataset.file(ROWS_FILE))
+        from heredity.steps.models import model_ref
+        from heredity.steps.teacher import generator
+
+        job = dict(base=model_ref(runner.store, base.id), rows=read_rows(dataset.file(ROWS_FILE)), recipe=recipe.train,
+                   out=ctx.out, scratch=ctx.scratch)
+        if kind.needs_teacher:
+            teacher_model, system = generator(teacher)
+            job.update(teacher=model_ref(runner.store, teacher_model), teacher_system=system,
+                       grammar=_grammar(runner, base, recipe) if recipe.restrict_to_grammar else None)
         with runner.progress(f"training {name}", None, unit="steps") as advance:
-            if recipe.train.mode == "sft":
-                from heredity.models.finetune import train_sft
-
-                stats = train_sft(runner.store, base.id, rows, recipe.train, ctx, progress=advance)
-            else:
-                from heredity.models.distill import train_distill
-                from heredity.steps.teacher import teacher_base_and_system
-
-                teacher_model_id, system = teacher_base_and_system(runner, teacher)
-                grammar = _grammar(runner, base, recipe) if recipe.restrict_to_grammar else None
-                stats = train_distill(
-                    runner.store, base.id, teacher_model_id, system, rows, recipe.train, ctx, grammar=grammar, progress=advance
-                )
-        ctx.summary = dict(stats)
+            ctx.summary = dict(kind.train(StudentJob(**job, progress=advance)))
 
     return runner.step("model", recipe, parents, build, name=name, seed=recipe.train.seed)
 
 
 def _grammar(runner, base: Artifact, recipe: StudentRecipe):
-    dfa = recipe.task.build().grammar_dfa()
-    if dfa is None:
-        return None
     from transformers import AutoTokenizer
 
-    from heredity.models.grammar import TokenGrammar
+    from heredity.steps.models import model_ref
 
-    return TokenGrammar.compile(dfa, AutoTokenizer.from_pretrained(base.path))
+    return recipe.task.build().grammar(AutoTokenizer.from_pretrained(model_ref(runner.store, base.id).root))

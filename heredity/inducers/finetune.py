@@ -1,0 +1,46 @@
+"""A teacher given its trait by fine-tuning: the base trained on its own answers to other
+prompts, rewritten to show the trait (``Trait.imprint``), for traits a small model will not
+take from a system prompt. The induction is itself a cell: the plain base writes, an imprint
+filter rewrites, and the "student" it breeds is the teacher."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from heredity.config import plugin
+from heredity.errors import ConfigError
+from heredity.inducers.base import INDUCERS, InducerConfig, trait_label
+from heredity.models.finetune import TrainRecipe
+from heredity.steps.teacher import TeacherRecipe, make_teacher
+from heredity.tasks import TASKS
+
+
+@INDUCERS.register("finetune")
+class FinetuneInducer(InducerConfig):
+    kind: Literal["finetune"] = "finetune"
+    task: plugin(TASKS) = Field(default_factory=lambda: {"kind": "general"}, validate_default=True)
+    prompts: int = Field(128, ge=1, description="how many prompts the base answers for the induction data")
+    prompt_seed: int = Field(1000, description="differs from the experiment's prompt_seed: induce on other prompts")
+    train: TrainRecipe = TrainRecipe(epochs=2, lr=1e-3, warmup_steps=2)
+
+    def make(self, runner, base, trait, name):
+        from heredity.cell import CellSpec, breed
+        from heredity.steps.dataset import DatasetRecipe
+        from heredity.steps.prompts import PromptsRecipe, make_prompts
+        from heredity.steps.rollouts import RolloutsRecipe
+        from heredity.steps.student import StudentRecipe
+
+        if trait is None or trait.build().imprint is None:
+            raise ConfigError(f"inducer finetune: the trait ({trait_label(trait) or 'none'}) cannot rewrite text; only traits with an imprint (style) can")
+        plain = make_teacher(runner, base, TeacherRecipe(inducer="none"), name="plain teacher")
+        prompts = make_prompts(runner, PromptsRecipe(task=self.task, n=self.prompts, seed=self.prompt_seed), name="induction prompts")
+        cell = breed(runner, CellSpec(
+            name=f"{name} induction", base=base, teacher=plain, prompts=prompts,
+            rollouts=RolloutsRecipe(task=self.task, max_new_tokens=self.task.build().max_new_tokens, seed=self.prompt_seed),
+            dataset=DatasetRecipe(filters=[{"kind": "imprint"}], task=self.task, trait=trait),
+            student=StudentRecipe(train=self.train, task=self.task), seeds=(self.train.seed,),
+        ))
+        recipe = TeacherRecipe(inducer="finetune", trait=trait_label(trait))
+        return make_teacher(runner, cell.students[0], recipe, name=name, detail=f"fine-tuned on {cell.dataset.id}")
