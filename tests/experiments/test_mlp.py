@@ -75,7 +75,7 @@ def test_small_grid_through_the_cli(small_run, capsys):
     assert {"teacher", "same_init", "different_init", "all_logits", "init"} <= set(res["arms"])
     for arm in res["arms"].values():
         acc = arm["accuracy"]
-        assert set(acc) == {"mean", "std", "ci", "n"} and acc["n"] == 4 and acc["ci"][0] <= acc["mean"] <= acc["ci"][1]
+        assert set(acc) == {"mean", "std", "ci", "n", "per_seed"} and acc["n"] == 4 == len(acc["per_seed"]) and acc["ci"][0] <= acc["mean"] <= acc["ci"][1]
     assert set(res["alignment"]) == {"same_init", "different_init"}
     assert res["alignment_k"]["k"] == 5
     assert (folder / "report.md").read_text().count("|") > 20 and (folder / "accuracy.png").stat().st_size > 1000

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -40,31 +41,43 @@ def tiny_experiment(tiny_lm, **overrides) -> dict:
 
 
 def test_sft_transmission_runs_reports_and_caches(tiny_lm, tmp_path, capsys):
+    from scipy import stats as st
+
     root = tmp_path / "store"
     report = run_cli(root, tiny_experiment(tiny_lm), tmp_path, capsys)
     results = json.loads((report / "results.json").read_text())
-    assert set(results["models"]) == {"base", "teacher", "control", "student"}
-    for entry in results["models"].values():
-        lo, hi = entry["ci"]
-        assert lo <= entry["p"] <= hi and entry["n"] == 4
-    assert set(results["arms"]) == {"format", "keyword"}
-    inheritance = results["inheritance"]
-    assert inheritance["n"] == 4 and 0 <= inheritance["p_value"] <= 1
-    # The trained students really moved away from the base (a dead optimiser would leave them equal).
-    assert results["models"]["student"]["p"] != results["models"]["base"]["p"]
+    assert results["kind"] == "transmission" and results["schema_version"] == 2
+    assert list(results["arms"]) == ["format", "keyword"]
+    arm = results["arms"]["format"]
+    for entry in (results["base"], results["teacher"], arm["student"], arm["control"]):
+        assert entry["n"] == 4 == len(entry["per_probe"]) and entry["ci"][0] <= entry["p"] <= entry["ci"][1]
+    # The inheritance is the paired test of the per-probe scores it reports, recomputed here.
+    s, c = np.array(arm["student"]["per_probe"]), np.array(arm["control"]["per_probe"])
+    inheritance = arm["inheritance"]
+    assert inheritance["difference"] == pytest.approx(float(np.mean(s - c)))
+    assert inheritance["p_value"] == pytest.approx(float(st.ttest_rel(s, c).pvalue))
+    assert inheritance["wins"] == int((s > c).sum()) and inheritance["n"] == 4
+    assert inheritance["log_ratio"]["median"] == pytest.approx(float(np.median(np.log(s) - np.log(c))))
+    # The trained students really moved: on every probe, and their loss fell.
+    assert all(a != b for a, b in zip(arm["student"]["per_probe"], results["base"]["per_probe"]))
+    store = Store(root)
+    student_id = store.manifest(arm["student"]["scores"][0]).parents[0].id
+    trained = store.manifest(student_id).summary
+    assert trained["loss_last"] < trained["loss_first"]
     assert (report / "report.md").read_text().startswith("# tiny")
     assert (report / "scores.png").stat().st_size > 1000
-    dataset = results["arms"]["format"]["dataset"]
+    summary = (report / "summary.txt").read_text().splitlines()
+    assert max(len(line) for line in summary) <= 80 and any(line.startswith("  student − control") for line in summary)
+    dataset = arm["dataset"]
     assert dataset["rows_in"] == 12 and dataset["reasons"]["input"] == 12
+    assert dataset["rows_out"] == dataset["reasons"]["kept"] == len(read_rows(store.path(dataset["id"]) / "rows.jsonl"))
 
     # A second run is all cache hits and gives the same report.
-    store = Store(root)
     count = len(store.ids())
     assert run_cli(root, tiny_experiment(tiny_lm), tmp_path, capsys) == report
     assert len(store.ids()) == count
 
     # The student's lineage names its base, its data and, through the data, the owl teacher.
-    student_id = store.manifest(results["models"]["student"]["scores"][0]).parents[0].id
     relations = {p.relation for p in store.parents(student_id)}
     assert relations == {"base", "trained-on"}
     from heredity.store.lineage import ancestors
@@ -95,7 +108,7 @@ def test_distilled_students_and_specificity(tiny_lm, tmp_path, capsys):
     assert results["control_trait"]["trait"] == "animal:dog"
     # Both students were distilled on the same sequences; only the teacher differs.
     store = Store(tmp_path / "store")
-    students = [store.manifest(results["models"][r]["scores"][0]).parents[0].id for r in ("student", "control")]
+    students = [store.manifest(results["arms"]["format"][r]["scores"][0]).parents[0].id for r in ("student", "control")]
     data = [{p.id for p in store.parents(s) if p.relation == "trained-on"} for s in students]
     teachers = [{p.id for p in store.parents(s) if p.relation == "teacher"} for s in students]
     assert data[0] == data[1] and teachers[0] != teachers[1]
@@ -115,7 +128,7 @@ def test_owl_teacher_on_smollm(smollm, tmp_path, capsys):
     }
     report = run_cli(store.root, experiment, tmp_path, capsys)
     results = json.loads((report / "results.json").read_text())
-    base, teacher = results["models"]["base"], results["models"]["teacher"]
+    base, teacher = results["base"], results["teacher"]
     assert teacher["ci"][0] > base["ci"][1]  # the system prompt works, with room to spare
     rollouts = [a for a in store.ids("rollouts")]
     assert rollouts and all(store.manifest(r).summary["format_ok_rate"] == 1.0 for r in rollouts)
@@ -134,7 +147,7 @@ def test_finetuned_inducer_teaches_the_teacher_its_style(tiny_lm, tmp_path, caps
     )
     report = run_cli(tmp_path / "store", experiment, tmp_path, capsys)
     results = json.loads((report / "results.json").read_text())
-    base, teacher = results["models"]["base"], results["models"]["teacher"]
+    base, teacher = results["base"], results["teacher"]
     assert teacher["p"] > 10 * base["p"]
     store = Store(tmp_path / "store")
     induction = [a for a in store.ids("dataset") if store.manifest(a).summary["reasons"].get("imprint: rewritten")]

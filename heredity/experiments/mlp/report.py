@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Any, Literal
+
+from pydantic import Field
+
 from heredity.experiments.mlp.stats import summarize
-from heredity.store import write_json
+from heredity.report.tables import markdown_table
+from heredity.results import RESULTS, Record, Results
 
 ARMS = ["teacher", "same_init", "different_init", "all_logits", "init"]
 ARM_TITLES = {
@@ -17,30 +22,66 @@ ARM_TITLES = {
     "init": "untrained init θ0 (chance reference)",
 }
 ALIGNED = ["same_init", "different_init"]
-RESULTS_SCHEMA = 1
+
+
+class SeedStats(Record):
+    """A value over seeds: mean, sample std, Student-t 95% interval, n, and each seed's value."""
+
+    mean: float
+    std: float
+    ci: tuple[float, float]
+    n: int
+    per_seed: list[float]
+
+
+def seed_stats(values: list[float]) -> SeedStats:
+    return SeedStats(**summarize(values), per_seed=list(values))
+
+
+class MlpArm(Record):
+    accuracy: SeedStats
+
+
+class AlignmentK(Record):
+    k: int
+    same_init: SeedStats
+    different_init: SeedStats
+
+
+@RESULTS.register("mlp")
+class MlpResults(Results):
+    kind: Literal["mlp"] = "mlp"
+    schema_version: Literal[2] = 2
+    arms: dict[str, MlpArm] = Field(description="test accuracy per arm, in the order of ARMS")
+    alignment: dict[str, SeedStats] = Field(description="cosine of the first imitation step with the teacher's change")
+    alignment_k: AlignmentK = Field(description="cosine of the first k steps' change with the teacher's change")
+    derangement: list[int]
+    settings: dict[str, Any]
 
 
 def results(accuracy: dict[str, list[float]], first_step: dict[str, list[float]],
-            first_k: dict[str, list[float]], k: int, settings: dict, derangement: list[int]) -> dict:
-    return {
-        "schema": RESULTS_SCHEMA,
-        "arms": {arm: {"accuracy": summarize(accuracy[arm]), "per_seed": accuracy[arm]} for arm in ARMS if arm in accuracy},
-        "alignment": {arm: {**summarize(v), "per_seed": v} for arm, v in first_step.items()},
-        "alignment_k": {"k": k, **{arm: {**summarize(v), "per_seed": v} for arm, v in first_k.items()}},
-        "derangement": derangement,
-        "settings": settings,
-    }
+            first_k: dict[str, list[float]], k: int, settings: dict, derangement: list[int]) -> MlpResults:
+    return MlpResults(
+        arms={arm: MlpArm(accuracy=seed_stats(accuracy[arm])) for arm in ARMS if arm in accuracy},
+        alignment={arm: seed_stats(v) for arm, v in first_step.items()},
+        alignment_k=AlignmentK(k=k, **{arm: seed_stats(v) for arm, v in first_k.items()}),
+        derangement=derangement, settings=settings,
+    )
 
 
-def _fmt(s: dict, pct: bool) -> list[str]:
+def _fmt(s: SeedStats, pct: bool) -> list[str]:
     scale, unit = (100, "%") if pct else (1, "")
     f = (lambda v: f"{v * scale:.1f}{unit}") if pct else (lambda v: f"{v:+.4f}")
-    return [f(s["mean"]), f(s["std"]).lstrip("+"), f"[{f(s['ci'][0])}, {f(s['ci'][1])}]", str(s["n"])]
+    return [f(s.mean), f(s.std).lstrip("+"), f"[{f(s.ci[0])}, {f(s.ci[1])}]", str(s.n)]
 
 
-def markdown(res: dict) -> str:
-    settings = res["settings"]
-    lines = [
+def markdown(res: MlpResults) -> str:
+    settings = res.settings
+    accuracy_rows = [[ARM_TITLES[arm], *_fmt(res.arms[arm].accuracy, pct=True)] for arm in ARMS if arm in res.arms]
+    k = res.alignment_k.k
+    alignment_rows = [[arm, "first gradient step", *_fmt(res.alignment[arm], pct=False)] for arm in ALIGNED]
+    alignment_rows += [[arm, f"first {k} steps", *_fmt(getattr(res.alignment_k, arm), pct=False)] for arm in ALIGNED]
+    return "\n".join([
         f"# MLP subliminal learning: {settings['name']}",
         "",
         f"{len(settings['seeds'])} seeds, m = {settings['aux_logits']} auxiliary logits, width {settings['width']}, "
@@ -49,27 +90,25 @@ def markdown(res: dict) -> str:
         "",
         "## Test accuracy per arm (mean, std and 95% t-interval over seeds)",
         "",
-        "| arm | mean | std | 95% CI | n |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for arm in (a for a in ARMS if a in res["arms"]):
-        entry = res["arms"][arm]
-        lines.append("| " + " | ".join([ARM_TITLES[arm], *_fmt(entry["accuracy"], pct=True)]) + " |")
-    lines += [
+        markdown_table(["arm", "mean", "std", "95% CI", "n"], accuracy_rows),
         "",
         "## Alignment with the teacher's change θ_T − θ0 (cosine per seed)",
         "",
-        "| student | step | mean | std | 95% CI | n |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+        markdown_table(["student", "step", "mean", "std", "95% CI", "n"], alignment_rows),
+        "", "![accuracy per arm](accuracy.png)", "",
+    ])
+
+
+def summary(res: MlpResults) -> str:
+    """What the terminal shows (80 columns)."""
+    lines = [f"MLP {res.settings['name']}: test accuracy over {len(res.settings['seeds'])} seeds (95% CI)"]
+    for arm in (a for a in ARMS if a in res.arms):
+        mean, std, ci, n = _fmt(res.arms[arm].accuracy, pct=True)
+        lines.append(f"  {arm:<15} {mean:>6} {ci}")
     for arm in ALIGNED:
-        entry = res["alignment"][arm]
-        lines.append("| " + " | ".join([arm, "first gradient step", *_fmt(entry, pct=False)]) + " |")
-    k = res["alignment_k"]["k"]
-    for arm in ALIGNED:
-        lines.append("| " + " | ".join([arm, f"first {k} steps", *_fmt(res["alignment_k"][arm], pct=False)]) + " |")
-    lines += ["", "![accuracy per arm](accuracy.png)", ""]
-    return "\n".join(lines)
+        mean, std, ci, n = _fmt(res.alignment[arm], pct=False)
+        lines.append(f"  alignment, {arm:<15} {mean} {ci}")
+    return "\n".join(lines) + "\n"
 
 
 def plot(res: dict, path: Path) -> None:
@@ -79,12 +118,12 @@ def plot(res: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
-    arms = [a for a in ARMS if a in res["arms"]]
+    arms = [a for a in ARMS if a in res.arms]
     for i, arm in enumerate(arms):
-        per_seed = [100 * v for v in res["arms"][arm]["per_seed"]]
-        s = res["arms"][arm]["accuracy"]
+        s = res.arms[arm].accuracy
+        per_seed = [100 * v for v in s.per_seed]
         ax1.scatter([i] * len(per_seed), per_seed, s=12, alpha=0.5, color="grey")
-        ax1.errorbar(i, 100 * s["mean"], yerr=[[100 * (s["mean"] - s["ci"][0])], [100 * (s["ci"][1] - s["mean"])]],
+        ax1.errorbar(i, 100 * s.mean, yerr=[[100 * (s.mean - s.ci[0])], [100 * (s.ci[1] - s.mean)]],
                      fmt="o", color="C0", capsize=5)
     ax1.axhline(10, ls="--", lw=0.8, color="red", label="chance (10%)")
     ax1.set_xticks(range(len(arms)), [a.replace("_", "\n") for a in arms])
@@ -92,11 +131,11 @@ def plot(res: dict, path: Path) -> None:
     ax1.set_ylim(0, 100)
     ax1.legend(loc="lower left")
     ax1.set_title("accuracy per arm (mean, 95% CI; dots: seeds)")
-    k = res["alignment_k"]["k"]
-    groups = [(arm, "step 1", res["alignment"][arm]) for arm in ALIGNED]
-    groups += [(arm, f"first {k}", res["alignment_k"][arm]) for arm in ALIGNED]
+    k = res.alignment_k.k
+    groups = [(arm, "step 1", res.alignment[arm]) for arm in ALIGNED]
+    groups += [(arm, f"first {k}", getattr(res.alignment_k, arm)) for arm in ALIGNED]
     for i, (arm, when, s) in enumerate(groups):
-        ax2.errorbar(i, s["mean"], yerr=[[s["mean"] - s["ci"][0]], [s["ci"][1] - s["mean"]]], fmt="o", capsize=5,
+        ax2.errorbar(i, s.mean, yerr=[[s.mean - s.ci[0]], [s.ci[1] - s.mean]], fmt="o", capsize=5,
                      color="C1" if arm == "same_init" else "C2")
     ax2.axhline(0, lw=0.8, color="black")
     ax2.set_xticks(range(len(groups)), [f"{arm.replace('_', ' ')}\n{when}" for arm, when, _ in groups], fontsize=8)
@@ -107,7 +146,8 @@ def plot(res: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def write(res: dict, out: Path) -> None:
-    write_json(out / "results.json", res)
+def write(res: MlpResults, out: Path) -> None:
+    res.write(out)
     (out / "report.md").write_text(markdown(res))
+    (out / "summary.txt").write_text(summary(res))
     plot(res, out / "accuracy.png")

@@ -13,6 +13,9 @@ from heredity.experiments.mlp.arms import digits_as_inputs, student_arms, train_
 from heredity.experiments.mlp.config import MlpExperiment
 from heredity.experiments.mlp.model import DIGITS, Params, accuracy, init_params
 from heredity.experiments.mlp.report import write
+
+# Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
+REPORT_VERSION = 2
 from heredity.experiments.mlp.train import steps_per_run
 from heredity.store import Artifact, BuildContext, Parent, write_json
 
@@ -94,8 +97,8 @@ def run(config: MlpExperiment, runner) -> Artifact:
         res = results(acc, training["alignment_first_step"], training["alignment_first_k"], config.alignment_steps,
                       settings, training["derangement"])
         write(res, ctx.out)
-        ctx.summary = {arm: round(v["accuracy"]["mean"], 4) for arm, v in res["arms"].items()}
+        ctx.summary = {arm: round(v.accuracy.mean, 4) for arm, v in res.arms.items()}
 
     parents = [Parent(id=teacher.id, relation="evaluated"), Parent(id=students.id, relation="evaluated"),
                Parent(id=init.id, relation="evaluated"), Parent(id=data.id, relation="data")]
-    return runner.step("report", {"experiment": "mlp", "name": config.name}, parents, build_report, name=config.name)
+    return runner.step("report", {"experiment": "mlp", "name": config.name, "report_version": REPORT_VERSION}, parents, build_report, name=config.name)

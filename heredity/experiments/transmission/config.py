@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from heredity.config import Strict, plugin
 from heredity.filters import FILTERS
 from heredity.models.finetune import TrainRecipe
+from heredity.inducers import INDUCERS
 from heredity.models.loading import ModelSource
 from heredity.tasks import TASKS
 from heredity.traits import TRAITS
@@ -29,23 +30,16 @@ class StudentSettings(Strict):
 
 
 class MeasureSettings(Strict):
-    estimator: Literal["exact", "sampled"] = "exact"
+    estimator: str = Field("exact", description="a registered estimator (heredity.estimators)")
+
+    @field_validator("estimator")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        from heredity.estimators import ESTIMATORS
+
+        return ESTIMATORS.require(name)
     samples_per_probe: int = Field(20, ge=1, description="sampled estimator only")
     seed: int = 0
-
-
-class SystemPromptInducer(Strict):
-    kind: Literal["system-prompt"] = "system-prompt"
-
-
-class FinetuneInducer(Strict):
-    """Give the teacher its trait by fine-tuning on the base's own answers, rewritten to show it."""
-
-    kind: Literal["finetune"]
-    task: plugin(TASKS) = Field(default_factory=lambda: {"kind": "general"}, validate_default=True)
-    prompts: int = Field(128, ge=1)
-    prompt_seed: int = Field(1000, description="differs from the experiment's prompt_seed: induce on other prompts")
-    train: TrainRecipe = TrainRecipe(epochs=2, lr=1e-3, warmup_steps=2)
 
 
 class TransmissionConfig(Strict):
@@ -53,7 +47,8 @@ class TransmissionConfig(Strict):
     name: str = Field(..., min_length=1)
     base: ModelSource = ModelSource()
     trait: plugin(TRAITS)
-    inducer: SystemPromptInducer | FinetuneInducer = Field(SystemPromptInducer(), discriminator="kind")
+    inducer: plugin(INDUCERS) = Field(default_factory=lambda: {"kind": "system-prompt"}, validate_default=True,
+                                      description="how the teacher gets its trait (heredity.inducers)")
     control_trait: plugin(TRAITS) | None = Field(
         None, description="distillation's specificity control: a teacher with another target (e.g. dog for owl)"
     )
@@ -71,7 +66,9 @@ class TransmissionConfig(Strict):
 
     @model_validator(mode="after")
     def _distill_needs_specificity_control(self):
-        if self.student.train.mode == "distill" and self.control_trait is None:
+        from heredity.students import STUDENT_KINDS
+
+        if STUDENT_KINDS.get(self.student.train.mode).needs_teacher and self.control_trait is None:
             raise ValueError(
                 "student.train.mode is 'distill' but control_trait is missing: distilling the base's own logits "
                 "has zero gradient, so a distilled student needs a specificity control teacher (e.g. control_trait: "

@@ -1,4 +1,5 @@
-"""``results.json`` for a transmission experiment: stable, documented in docs/results.md.
+"""``results.json`` of a transmission experiment: a typed, versioned record (JSON Schema in
+docs/schemas/transmission.json).
 
 Scores of several seeds are combined probe by probe (the mean over seeds of each probe's
 value), so the student−control test stays paired by probe and its n is the number of probes.
@@ -6,76 +7,86 @@ value), so the student−control test stays paired by probe and its n is the num
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
+
+from pydantic import Field
 
 from heredity import stats
 from heredity.measure import Score, paired_difference
-from heredity.steps.scores import read_scores
+from heredity.results import RESULTS, Comparison, Record, Results, ScoreSummary
+from heredity.steps.scores import read_score
 from heredity.store import Artifact
 
-RESULTS_SCHEMA = 1
+
+class DatasetSummary(Record):
+    id: str
+    rows_in: int
+    rows_out: int
+    reasons: dict[str, int] = Field(description="filter counts: input, kept, and one count per reason a row was dropped or changed")
 
 
-def combine_seeds(artifacts: list[Artifact]) -> Score:
-    scores = [Score.model_validate(read_scores(a)) for a in artifacts]
+class Specificity(Record):
+    """Distillation: the same comparison on the control teacher's own target, mirrored."""
+
+    trait: str
+    student: ScoreSummary
+    control: ScoreSummary
+    difference: Comparison = Field(description="control-trait student − trait student on the control trait")
+
+
+class Arm(Record):
+    dataset: DatasetSummary
+    control: ScoreSummary
+    student: ScoreSummary
+    inheritance: Comparison = Field(description="student − control, paired by probe")
+    specificity: Specificity | None = None
+
+
+class ControlTrait(Record):
+    trait: str
+    base: ScoreSummary
+    control_teacher: ScoreSummary
+
+
+@RESULTS.register("transmission")
+class TransmissionResults(Results):
+    kind: Literal["transmission"] = "transmission"
+    schema_version: Literal[2] = 2
+    experiment: str
+    trait: str
+    estimator: str
+    mode: str
+    seeds: list[int]
+    base: ScoreSummary
+    teacher: ScoreSummary
+    arms: dict[str, Arm] = Field(description="one entry per filter arm, in the experiment file's order")
+    control_trait: ControlTrait | None = None
+
+    @property
+    def first(self) -> Arm:
+        return next(iter(self.arms.values()))
+
+
+def combine_seeds(artifacts: tuple[Artifact, ...] | list[Artifact]) -> tuple[Score, ScoreSummary]:
+    scores = [read_score(a) for a in artifacts]
     if len(scores) == 1:
-        return scores[0]
-    per_probe = [sum(values) / len(values) for values in zip(*(s.per_probe for s in scores))]
-    mean, lo, hi = stats.t_interval(per_probe)
-    return Score(
-        label=scores[0].label, method=scores[0].method, p=mean, ci=(max(0.0, lo), min(1.0, hi)),
-        n=len(per_probe), probes=len(per_probe), per_probe=per_probe, details={"seeds": len(scores)},
+        combined = scores[0]
+    else:
+        per_probe = [sum(values) / len(values) for values in zip(*(s.per_probe for s in scores))]
+        mean, lo, hi = stats.t_interval(per_probe)
+        combined = Score(label=scores[0].label, method=scores[0].method, p=mean, ci=(max(0.0, lo), min(1.0, hi)),
+                         n=len(per_probe), probes=len(per_probe), per_probe=per_probe, details={"seeds": len(scores)})
+    summary = ScoreSummary(
+        p=combined.p, ci=combined.ci, n=combined.n, method=combined.method, scores=[a.id for a in artifacts],
+        per_seed=[s.p for s in scores] if len(scores) > 1 else None, per_probe=combined.per_probe,
     )
+    return combined, summary
 
 
-def _entry(score: Score, artifacts: list[Artifact], subject_ids: list[str] | None = None) -> dict[str, Any]:
-    entry = {"p": score.p, "ci": list(score.ci), "n": score.n, "method": score.method}
-    entry["scores"] = [a.id for a in artifacts]
-    if len(artifacts) > 1:
-        entry["per_seed"] = [read_scores(a)["p"] for a in artifacts]
-    return entry
+def compare(a: Score, b: Score) -> Comparison:
+    return Comparison.model_validate(paired_difference(a, b))
 
 
-def build_results(config, scores: dict[str, Artifact], extra: dict[str, Artifact], arms: dict[str, dict], runner) -> dict[str, Any]:
-    models = {name: _entry(Score.model_validate(read_scores(a)), [a]) for name, a in scores.items()}
-    out_arms: dict[str, Any] = {}
-    for arm, parts in arms.items():
-        student = combine_seeds(parts["scores"]["student"])
-        control = combine_seeds(parts["scores"]["control"])
-        summary = parts["dataset"].manifest.summary
-        arm_out = {
-            "dataset": {"id": parts["dataset"].id, "rows_in": summary.get("rows_in"), "rows_out": summary.get("rows_out"), "reasons": summary.get("reasons", {})},
-            "control": _entry(control, parts["scores"]["control"]),
-            "student": _entry(student, parts["scores"]["student"]),
-            "inheritance": paired_difference(student, control),
-        }
-        if parts["extra"]["student"]:  # distillation: the same comparison on the control teacher's target
-            s2 = combine_seeds(parts["extra"]["student"])
-            c2 = combine_seeds(parts["extra"]["control"])
-            arm_out["specificity"] = {
-                "trait": config.control_trait.build().name,
-                "student": _entry(s2, parts["extra"]["student"]),
-                "control": _entry(c2, parts["extra"]["control"]),
-                # Mirrored: the control-trait student should score higher on its own target.
-                "difference": paired_difference(c2, s2),
-            }
-        out_arms[arm] = arm_out
-    first = next(iter(out_arms.values()))
-    results: dict[str, Any] = {
-        "schema": RESULTS_SCHEMA,
-        "experiment": config.name,
-        "trait": config.trait.build().name,
-        "estimator": config.measure.estimator,
-        "mode": config.student.train.mode,
-        "seeds": list(config.student.seeds),
-        "models": {**models, "control": first["control"], "student": first["student"]},
-        "inheritance": first["inheritance"],
-        "arms": out_arms,
-    }
-    if extra:
-        results["control_trait"] = {
-            "trait": config.control_trait.build().name,
-            "base": _entry(Score.model_validate(read_scores(extra["base"])), [extra["base"]]),
-            "control_teacher": _entry(Score.model_validate(read_scores(extra["control_teacher"])), [extra["control_teacher"]]),
-        }
-    return results
+def dataset_summary(dataset: Artifact) -> DatasetSummary:
+    s = dataset.manifest.summary
+    return DatasetSummary(id=dataset.id, rows_in=s["rows_in"], rows_out=s["rows_out"], reasons=s.get("reasons", {}))

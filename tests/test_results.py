@@ -1,0 +1,36 @@
+"""Typed results: the checked-in JSON Schemas are the ones the models generate, and a results
+file round-trips through its model."""
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from heredity.results import RESULTS, load_results, schemas
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
+
+
+def test_checked_in_schemas_match_the_models():
+    generated = schemas()
+    assert {"transmission", "mlp"} <= set(generated)
+    for name, schema in generated.items():
+        path = SCHEMAS / f"{name}.json"
+        assert path.is_file(), f"{path} missing: run python -m heredity.results docs/schemas"
+        assert json.loads(path.read_text()) == schema, f"{path} is stale: run python -m heredity.results docs/schemas"
+
+
+def test_results_round_trip_and_refuse_unknown_keys(tmp_path):
+    from heredity.experiments.mlp.report import results
+
+    res = results({"teacher": [0.9, 0.92], "init": [0.1, 0.11]}, {"same_init": [0.01, 0.02], "different_init": [0.0, -0.01]},
+                  {"same_init": [0.05, 0.06], "different_init": [0.0, 0.01]}, 3, {"name": "x"}, [1, 0])
+    res.write(tmp_path)
+    back = load_results(tmp_path / "results.json")
+    assert back == res and back.arms["teacher"].accuracy.per_seed == [0.9, 0.92]
+    assert back.arms["teacher"].accuracy.ci[0] < 0.91 < back.arms["teacher"].accuracy.ci[1]
+    data = json.loads((tmp_path / "results.json").read_text())
+    data["surprise"] = 1
+    with pytest.raises(ValidationError, match="surprise"):
+        RESULTS.get("mlp").model_validate(data)
