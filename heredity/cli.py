@@ -38,11 +38,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 130
     hits = sum(t["cached"] for t in runner.timings)
     console.print(f"[dim]{len(runner.timings)} steps, {hits} cache hits[/]")
-    report_md = report.file("report.md")
-    if report_md.exists() and not args.quiet:
-        from rich.markdown import Markdown
+    if not args.quiet:
+        summary, report_md = report.file("summary.txt"), report.file("report.md")
+        if summary.exists():  # short lines, readable at 80 columns
+            console.print(escape(summary.read_text()), highlight=False, end="")
+        elif report_md.exists():
+            from rich.markdown import Markdown
 
-        console.print(Markdown(report_md.read_text()))
+            console.print(Markdown(report_md.read_text()))
     print(report.path)
     return 0
 
@@ -159,6 +162,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="heredity", description=__doc__)
     parser.add_argument("--store", help="store folder (default: $HEREDITY_STORE or the user cache folder)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show third-party progress bars, logs and warnings")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run an experiment file; prints the report folder last")
@@ -182,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="a model's lineage as CycloneDX ML-BOM, SPDX 3 AI/Dataset, or a Hugging Face model card")
     p.add_argument("id", help="artifact id or a unique prefix")
-    p.add_argument("--format", choices=["cyclonedx", "spdx", "model-card"], required=True)
+    p.add_argument("--format", required=True, help="cyclonedx, spdx, model-card, or another registered exporter")
     p.add_argument("-o", "--output", help="write to FILE (default: standard output)")
     p.set_defaults(func=cmd_export)
 
@@ -197,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from heredity.quiet import silence_third_party
+
+    silence_third_party(args.verbose)
     try:
         return args.func(args)
     except HeredityError as exc:
