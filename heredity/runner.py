@@ -23,11 +23,20 @@ from heredity.store.store import Build
 class Runner:
     """The store plus a console. Experiments call ``step`` for every artifact they need."""
 
-    def __init__(self, store: Store, console: Console | None = None, quiet: bool = False):
+    def __init__(self, store: Store, console: Console | None = None, quiet: bool = False, executor: Any = None):
         self.store = store
         self.console = console or Console(stderr=True)
         self.quiet = quiet
         self.timings: list[dict[str, Any]] = []
+        if executor is None:
+            from heredity.executors import EXECUTORS
+
+            executor = EXECUTORS.get("local")()
+        self.executor = executor
+
+    def breed_all(self, specs: list) -> list:
+        """The cells of independent ``CellSpec``s, bred by this run's executor, in order."""
+        return self.executor.breed_all(self, specs)
 
     def step(
         self,

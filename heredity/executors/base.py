@@ -1,0 +1,35 @@
+"""The extension point for executors: breed a batch of independent cells.
+
+Experiments plan their cells first (``CellSpec``s whose inputs already exist) and hand each
+batch of independent ones to ``runner.breed_all(specs)``, which calls the run's executor. The
+default, ``local``, breeds them one after the other in this process. Another executor may breed
+them anywhere that sees the same store: two workers that need the same step (one teacher's
+rollouts) meet at the store's per-artifact lock, so the step is built once and every cell gets
+the same artifact. An executor is a class registered by name::
+
+    @EXECUTORS.register("threads")
+    class Threads(Executor):
+        def breed_all(self, runner, specs):
+            with ThreadPoolExecutor(2) as pool:
+                return list(pool.map(lambda s: breed(runner, s), specs))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from heredity.registry import Registry
+
+
+class Executor:
+    """``options``: what the command line gave (``--address`` for a cluster, ``--workers``)."""
+
+    def __init__(self, **options):
+        self.options = options
+
+    def breed_all(self, runner, specs: Sequence) -> list:  # pragma: no cover - abstract
+        """The ``Cell`` of every spec, in the specs' order."""
+        raise NotImplementedError
+
+
+EXECUTORS: Registry[type[Executor]] = Registry("executor")
