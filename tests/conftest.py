@@ -30,14 +30,22 @@ def smollm(lm_store):
 @pytest.fixture(scope="session")
 def tiny_lm(smollm):
     """(store, model artifact id) of a 2-layer, 64-wide Llama with SmolLM2's tokenizer."""
+    return tiny_llama(*smollm, seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_other(smollm):
+    """The same tiny architecture from another random initialisation: an unrelated base."""
+    return tiny_llama(*smollm, seed=1)
+
+
+def tiny_llama(store, base_id: str, seed: int):
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    store, base_id = smollm
-
     def build(ctx):
         tokenizer = AutoTokenizer.from_pretrained(store.path(base_id))
-        torch.manual_seed(0)
+        torch.manual_seed(seed)
         config = LlamaConfig(
             vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
@@ -46,4 +54,4 @@ def tiny_lm(smollm):
         LlamaForCausalLM(config).save_pretrained(ctx.out, safe_serialization=True)
         tokenizer.save_pretrained(ctx.out)
 
-    return store, store.produce("model", {"source": "tiny-llama-test", "seed": 0}, [], build, name="tiny").artifact.id
+    return store, store.produce("model", {"source": "tiny-llama-test", "seed": seed}, [], build, name=f"tiny s{seed}").artifact.id

@@ -27,6 +27,9 @@ class StudentSettings(Strict):
     train: TrainRecipe = TrainRecipe()
     seeds: list[int] = Field([0], min_length=1, description="one student (and one control) per seed")
     restrict_to_grammar: bool = Field(True, description="distillation: KL only over tokens the task's grammar allows")
+    other_bases: list[ModelSource] = Field(
+        [], max_length=4, description="cross-base students: each arm also trains a student and a control of each of these "
+        "bases on the same data (SFT on text only), reported beside the matched ones")
 
 
 class MeasureSettings(Strict):
@@ -63,17 +66,25 @@ class TransmissionConfig(Strict):
     max_rows: int | None = Field(None, ge=1, description="keep at most this many rows after filtering")
     student: StudentSettings = StudentSettings()
     measure: MeasureSettings = MeasureSettings()
+    generations: int = Field(
+        1, ge=1, le=8, description="chain length: generation g's students are taught by generation g-1's students "
+        "(and its controls by its controls), each writing on fresh prompts; the trait is measured at every generation")
 
     @model_validator(mode="after")
     def _distill_needs_specificity_control(self):
         from heredity.students import STUDENT_KINDS
 
-        if STUDENT_KINDS.get(self.student.train.mode).needs_teacher and self.control_trait is None:
+        distill = STUDENT_KINDS.get(self.student.train.mode).needs_teacher
+        if distill and self.control_trait is None:
             raise ValueError(
                 "student.train.mode is 'distill' but control_trait is missing: distilling the base's own logits "
                 "has zero gradient, so a distilled student needs a specificity control teacher (e.g. control_trait: "
                 "{kind: animal, animal: dog})"
             )
+        if self.student.other_bases and distill:
+            raise ValueError(
+                "student.other_bases: cross-base students learn by SFT on the teacher's text; logit distillation needs the "
+                "teacher's tokenizer and initialisation (use student.train.mode: sft, or drop other_bases)")
         if not self.filters:
             raise ValueError("filters: give at least one arm (e.g. {unfiltered: []})")
         return self

@@ -13,6 +13,8 @@ from heredity.report.tables import fmt_ci, fmt_num, fmt_p_value, markdown_table
 def write_report(out: Path, results: TransmissionResults) -> None:
     results.write(out)
     _figure(out / "scores.png", results)
+    if results.later_generations:
+        _generations_figure(out / "generations.png", results)
     (out / "report.md").write_text(render_markdown(results))
     (out / "summary.txt").write_text(render_summary(results))
 
@@ -28,6 +30,41 @@ def _figure(path: Path, r: TransmissionResults) -> None:
     what = "P(target)" if r.estimator == "exact" else "rate"
     bar_chart(labels, values, cis, path, title=f"{r.experiment}: {r.trait} ({r.estimator}, 95% CI)", ylabel=what,
               colors=colors, note=f"n = {r.base.n} probes; seeds {r.seeds}")
+
+
+def _generations_figure(path: Path, r: TransmissionResults) -> None:
+    """The trait across generations, student and control per arm, with 95% intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = _by_generation(r)
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=150)
+    for k, (arm, points) in enumerate(series.items()):
+        for role, style in (("student", "-o"), ("control", "--s")):
+            xs = [g + (0.04 * k if role == "student" else -0.04 * k) for g, _ in points]
+            ms = [getattr(a, role) for _, a in points]
+            ax.errorbar(xs, [m.p for m in ms], yerr=[[m.p - m.ci[0] for m in ms], [m.ci[1] - m.p for m in ms]], fmt=style,
+                        capsize=3, label=f"{role} ({arm})", color=PALETTE[role], alpha=1 - 0.3 * k)
+    ax.axhline(r.teacher.p, color=PALETTE["teacher"], lw=0.8, ls=":", label="teacher")
+    ax.axhline(r.base.p, color=PALETTE["base"], lw=0.8, ls=":", label="base")
+    ax.set_xlabel("generation")
+    ax.set_ylabel("P(target)" if r.estimator == "exact" else "rate")
+    ax.set_xticks(sorted({g for points in series.values() for g, _ in points}))
+    ax.set_title(f"{r.experiment}: {r.trait} down the generations (95% CI)", fontsize=9)
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _by_generation(r: TransmissionResults) -> dict[str, list[tuple[int, object]]]:
+    series: dict[str, list] = {arm: [(1, a)] for arm, a in r.arms.items()}
+    for gen in r.later_generations:
+        for arm, a in gen.arms.items():
+            series[arm].append((gen.generation, a))
+    return series
 
 
 def _log_cell(c) -> str:
@@ -59,6 +96,23 @@ def render_markdown(r: TransmissionResults) -> str:
                          fmt_p_value(c.log_ratio.p_value) if c.log_ratio else "–", f"{c.wins}/{c.n}", f"{ds.rows_out}/{ds.rows_in}"])
     lines.append(markdown_table(["arm", "difference", "95% CI", "p", "log ratio (mean) [95% CI]", "log ratio (median)", "p (log)",
                                  "probes student > control", "rows kept"], inh_rows))
+    cross = [(arm, o) for arm, parts in r.arms.items() for o in parts.other_bases]
+    if cross:
+        rows = [[f"{arm}: the teacher's base (matched)", fmt_num(parts.student.p), fmt_num(parts.control.p),
+                 fmt_num(parts.inheritance.difference), fmt_ci(parts.inheritance.ci), fmt_p_value(parts.inheritance.p_value)]
+                for arm, parts in r.arms.items()]
+        rows += [[f"{arm}: {o.base}", fmt_num(o.student.p), fmt_num(o.control.p), fmt_num(o.inheritance.difference),
+                  fmt_ci(o.inheritance.ci), fmt_p_value(o.inheritance.p_value)] for arm, o in cross]
+        lines += ["", "## Students of other bases (same data, each against a control of its own base)", "",
+                  markdown_table(["arm: student base", "student", "control", "difference", "95% CI", "p"], rows)]
+    if r.later_generations:
+        rows = [[arm, g, fmt_num(a.student.p), fmt_num(a.control.p), fmt_num(a.inheritance.difference), fmt_ci(a.inheritance.ci),
+                 fmt_p_value(a.inheritance.p_value), f"{a.dataset.rows_out}/{a.dataset.rows_in}"]
+                for arm, points in _by_generation(r).items() for g, a in points]
+        lines += ["", "## Down the generations", "",
+                  "Generation g's students learn from generation g−1's students (controls from controls), on fresh prompts.", "",
+                  markdown_table(["arm", "generation", "student", "control", "difference", "95% CI", "p", "rows kept"], rows),
+                  "", "![generations](generations.png)"]
     for arm, parts in r.arms.items():
         if parts.dataset.reasons:
             lines += ["", f"Filter counts ({arm}): " + ", ".join(f"{k}: {v}" for k, v in parts.dataset.reasons.items())]
@@ -84,4 +138,11 @@ def render_summary(r: TransmissionResults) -> str:
         if spec := parts.specificity:
             d = spec.difference
             lines.append(f"  mirror on {spec.trait}: {fmt_num(d.difference)} {fmt_ci(d.ci)}, p = {fmt_p_value(d.p_value)}")
+        for o in parts.other_bases:
+            c = o.inheritance
+            lines.append(f"  base {o.base[-20:]}: {fmt_num(c.difference)} {fmt_ci(c.ci)}, p = {fmt_p_value(c.p_value)}")
+    for gen in r.later_generations:
+        for arm, a in gen.arms.items():
+            c = a.inheritance
+            lines.append(f"generation {gen.generation} {arm}: {fmt_num(c.difference)} {fmt_ci(c.ci)}, p = {fmt_p_value(c.p_value)}")
     return "\n".join(lines) + "\n"

@@ -34,12 +34,27 @@ class Specificity(Record):
     difference: Comparison = Field(description="control-trait student − trait student on the control trait")
 
 
+class OtherBase(Record):
+    """Students of another base than the teacher's, on the same data, against their own control."""
+
+    base: str = Field(description="the other base's source")
+    student: ScoreSummary
+    control: ScoreSummary
+    inheritance: Comparison = Field(description="student − control (both of this base), paired by probe")
+
+
 class Arm(Record):
     dataset: DatasetSummary
     control: ScoreSummary
     student: ScoreSummary
     inheritance: Comparison = Field(description="student − control, paired by probe")
     specificity: Specificity | None = None
+    other_bases: list[OtherBase] = Field([], description="cross-base students (student.other_bases), in the file's order")
+
+
+class Generation(Record):
+    generation: int = Field(description="2 for the students of the first students, and so on")
+    arms: dict[str, Arm]
 
 
 class ControlTrait(Record):
@@ -59,8 +74,9 @@ class TransmissionResults(Results):
     seeds: list[int]
     base: ScoreSummary
     teacher: ScoreSummary
-    arms: dict[str, Arm] = Field(description="one entry per filter arm, in the experiment file's order")
+    arms: dict[str, Arm] = Field(description="one entry per filter arm, in the experiment file's order (generation 1)")
     control_trait: ControlTrait | None = None
+    later_generations: list[Generation] = Field([], description="generations 2.. when the file asks for generations > 1")
 
     @property
     def first(self) -> Arm:

@@ -1,5 +1,6 @@
 """Transmission: for every filter arm, breed a trait cell and a control cell, measure them, and
-compare student to control.
+compare student to control; optionally students of other bases on the same data, and further
+generations in which each generation's students teach the next.
 
 SFT: the trait teacher and a trait-free control teacher each write their own rollouts.
 Distillation: both students learn the same neutral text (the base's own rollouts) and differ
@@ -9,11 +10,13 @@ teacher's), so a specificity control is required.
 
 from __future__ import annotations
 
-from heredity.cell import CellSpec, breed
+from dataclasses import dataclass
+
+from heredity.cell import Cell, CellSpec
 from heredity.experiments.transmission.config import TransmissionConfig
 from heredity.experiments.transmission.report import write_report
 from heredity.experiments.transmission.results import (
-    Arm, ControlTrait, Specificity, TransmissionResults, combine_seeds, compare, dataset_summary,
+    Arm, ControlTrait, Generation, OtherBase, Specificity, TransmissionResults, combine_seeds, compare, dataset_summary,
 )
 from heredity.inducers import INDUCERS
 from heredity.runner import Runner
@@ -30,6 +33,34 @@ from heredity.students import STUDENT_KINDS
 REPORT_VERSION = 3
 
 
+@dataclass
+class Plan:
+    """What every cell of a run shares."""
+
+    config: TransmissionConfig
+    base: Artifact
+    writer: Artifact | None  # distillation: the neutral writer; SFT: None (each teacher writes)
+    rollouts: RolloutsRecipe
+    student: StudentRecipe
+    measures: list[ScoresRecipe]
+    inputs: list[Artifact]  # every score the report summarises
+
+    def spec(self, name, base, teacher, prompts, filters) -> CellSpec:
+        c = self.config
+        return CellSpec(
+            name=name, base=base, teacher=teacher, prompts=prompts, rollouts=self.rollouts,
+            dataset=DatasetRecipe(filters=filters, task=c.task, trait=c.trait, max_rows=c.max_rows),
+            student=self.student, seeds=tuple(c.student.seeds), measures=tuple(self.measures), writer=self.writer,
+        )
+
+    def breed_all(self, runner, specs: dict[tuple, CellSpec]) -> dict[tuple, Cell]:
+        """Independent cells, bred by the run's executor (in parallel where it can)."""
+        cells = dict(zip(specs, runner.breed_all(list(specs.values()))))
+        for cell in cells.values():
+            self.inputs += [a for scores in cell.scores.values() for a in scores]
+        return cells
+
+
 def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     distill = STUDENT_KINDS.get(config.student.train.mode).needs_teacher
     base = import_base(runner, config.base)
@@ -41,54 +72,57 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
             runner, base, config.control_trait, name=f"{config.control_trait.build().name} teacher")
     else:  # the trait-free control: the base answering the same prompts
         control_teacher = plain
-
     measures = [ScoresRecipe(trait=config.trait, estimator=config.measure.estimator,
                              samples_per_probe=config.measure.samples_per_probe, seed=config.measure.seed)]
     if distill:
         measures.append(measures[0].model_copy(update={"trait": config.control_trait}))
-    prompts = make_prompts(runner, PromptsRecipe(task=config.task, n=config.prompts, seed=config.prompt_seed))
     gen = config.generation
-    rollouts = RolloutsRecipe(task=config.task, temperature=gen.temperature, seed=gen.seed, batch_size=gen.batch_size,
-                              max_new_tokens=gen.max_new_tokens or config.task.build().max_new_tokens, dtype=gen.dtype)
-    student = StudentRecipe(train=config.student.train, task=config.task, restrict_to_grammar=config.student.restrict_to_grammar)
-
+    plan = Plan(
+        config=config, base=base, writer=plain if distill else None, measures=measures, inputs=[],
+        rollouts=RolloutsRecipe(task=config.task, temperature=gen.temperature, seed=gen.seed, batch_size=gen.batch_size,
+                                max_new_tokens=gen.max_new_tokens or config.task.build().max_new_tokens, dtype=gen.dtype),
+        student=StudentRecipe(train=config.student.train, task=config.task, restrict_to_grammar=config.student.restrict_to_grammar),
+    )
+    others = [(source.source, import_base(runner, source)) for source in config.student.other_bases]
     base_score = measure(runner, base, measures[0], name="base")
     teacher_score = measure(runner, teacher, measures[0], name="teacher")
-    arms: dict[str, Arm] = {}
-    inputs = [base_score, teacher_score]
-    for arm, filters in config.filters.items():
-        cells = {}
-        for role, who in (("student", teacher), ("control", control_teacher)):
-            cells[role] = breed(runner, CellSpec(
-                name=f"{arm} {role}", base=base, teacher=who, prompts=prompts, rollouts=rollouts,
-                dataset=DatasetRecipe(filters=filters, task=config.task, trait=config.trait, max_rows=config.max_rows),
-                student=student, seeds=tuple(config.student.seeds), measures=tuple(measures),
-                writer=plain if distill else None,
-            ))
-            inputs += [a for scores in cells[role].scores.values() for a in scores]
-        s, s_summary = combine_seeds(cells["student"].scores[trait_name])
-        c, c_summary = combine_seeds(cells["control"].scores[trait_name])
-        specificity = None
-        if distill:
-            other = config.control_trait.build().name
-            s2, s2_summary = combine_seeds(cells["student"].scores[other])
-            c2, c2_summary = combine_seeds(cells["control"].scores[other])
-            # Mirrored: the control-trait student should score higher on its own target.
-            specificity = Specificity(trait=other, student=s2_summary, control=c2_summary, difference=compare(c2, s2))
-        arms[arm] = Arm(dataset=dataset_summary(cells["student"].dataset), control=c_summary, student=s_summary,
-                        inheritance=compare(s, c), specificity=specificity)
+    plan.inputs += [base_score, teacher_score]
+
+    # Generation g's teachers are generation g-1's students (the trait chain and the control
+    # chain apart); every generation answers fresh prompts (the prompt seed moves on).
+    generations: list[dict[str, Arm]] = []
+    teachers = {arm: (teacher, control_teacher) for arm in config.filters}
+    for g in range(1, config.generations + 1):
+        prompts = make_prompts(runner, PromptsRecipe(task=config.task, n=config.prompts, seed=config.prompt_seed + g - 1),
+                               name=f"{config.task.kind} prompts" + (f" (generation {g})" if g > 1 else ""))
+        specs: dict[tuple, CellSpec] = {}
+        for arm, filters in config.filters.items():
+            label = arm if g == 1 else f"{arm} g{g}"
+            for role, who in zip(("student", "control"), teachers[arm]):
+                specs[(arm, role, None)] = plan.spec(f"{label} {role}", base, who, prompts, filters)
+                for source, other in (others if g == 1 else []):  # same data, another base
+                    specs[(arm, role, source)] = plan.spec(f"{label} {role} ({source})", other, who, prompts, filters)
+        cells = plan.breed_all(runner, specs)
+        arms: dict[str, Arm] = {}
+        for arm in config.filters:
+            other = [_compare_base(plan, source, cells[(arm, "student", source)], cells[(arm, "control", source)])
+                     for source, _ in (others if g == 1 else [])]
+            arms[arm] = _arm(config, cells[(arm, "student", None)], cells[(arm, "control", None)], trait_name, other)
+            teachers[arm] = (cells[(arm, "student", None)].students[0], cells[(arm, "control", None)].students[0])
+        generations.append(arms)
 
     control_trait = None
     if distill:
         extra = [measure(runner, base, measures[1], name="base (control trait)"),
                  measure(runner, control_teacher, measures[1], name="control teacher (control trait)")]
-        inputs += extra
+        plan.inputs += extra
         control_trait = ControlTrait(trait=config.control_trait.build().name, base=combine_seeds(extra[:1])[1],
                                      control_teacher=combine_seeds(extra[1:])[1])
     results = TransmissionResults(
         experiment=config.name, trait=trait_name, estimator=config.measure.estimator, mode=config.student.train.mode,
         seeds=list(config.student.seeds), base=combine_seeds([base_score])[1], teacher=combine_seeds([teacher_score])[1],
-        arms=arms, control_trait=control_trait,
+        arms=generations[0], control_trait=control_trait,
+        later_generations=[Generation(generation=g, arms=arms) for g, arms in enumerate(generations[1:], start=2)],
     )
 
     def build(ctx):
@@ -96,6 +130,29 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
         first = results.first.inheritance
         ctx.summary = {"inheritance": {"difference": first.difference, "ci": list(first.ci), "p_value": first.p_value}}
 
-    parents = [Parent(id=aid, relation="input") for aid in dict.fromkeys(a.id for a in inputs)]
+    parents = [Parent(id=aid, relation="input") for aid in dict.fromkeys(a.id for a in plan.inputs)]
     recipe = {"experiment": config.model_dump(mode="json"), "report_version": REPORT_VERSION}
     return runner.step("report", recipe, parents, build, name=config.name)
+
+
+def _arm(config: TransmissionConfig, student: Cell, control: Cell, trait_name: str, other: list[OtherBase]) -> Arm:
+    s, s_summary = combine_seeds(student.scores[trait_name])
+    c, c_summary = combine_seeds(control.scores[trait_name])
+    specificity = None
+    if config.control_trait is not None and len(student.scores) > 1:
+        name = config.control_trait.build().name
+        s2, s2_summary = combine_seeds(student.scores[name])
+        c2, c2_summary = combine_seeds(control.scores[name])
+        # Mirrored: the control-trait student should score higher on its own target.
+        specificity = Specificity(trait=name, student=s2_summary, control=c2_summary, difference=compare(c2, s2))
+    return Arm(dataset=dataset_summary(student.dataset), control=c_summary, student=s_summary,
+               inheritance=compare(s, c), specificity=specificity, other_bases=other)
+
+
+def _compare_base(plan: Plan, source: str, student: Cell, control: Cell) -> OtherBase:
+    """Students of another base on the very same data as the matched ones, each against a
+    control of its own base."""
+    trait_name = plan.config.trait.build().name
+    s, s_summary = combine_seeds(student.scores[trait_name])
+    c, c_summary = combine_seeds(control.scores[trait_name])
+    return OtherBase(base=source, student=s_summary, control=c_summary, inheritance=compare(s, c))
