@@ -320,3 +320,19 @@ def attribute(
         "bootstrap": {"draws": draws, "seed": seed, "level": level, "resampled": "probes and seeds together",
                       "seeds": int(values.shape[-2]), "probes": int(values.shape[-1])},
     }
+
+
+def resampled_score(values: np.ndarray, *, draws: int = 2000, seed: int = 0, level: float = 0.95, bounded: bool = True) -> dict:
+    """``{p, ci, n, seeds}`` of one arm whose ``[units, probes]`` scores come from several
+    independently trained units (seeds, or random draws of a patched subset): the mean, with a
+    percentile interval from the bootstrap that resamples units and probes together (so the
+    interval reflects which prompts happened to be patched as well as which probes were asked).
+    n = probes."""
+    values = np.asarray(values, dtype=float)
+    values = values[None, :] if values.ndim == 1 else values
+    boot = bootstrap_means(values, 0, draws, seed)
+    lo, hi = percentile_ci(boot, level)
+    p = float(values.mean())
+    if bounded:
+        lo, hi = max(0.0, lo), min(1.0, hi)
+    return {"p": p, "ci": (lo, hi), "n": int(values.shape[1]), "seeds": int(values.shape[0])}
