@@ -1,0 +1,145 @@
+"""The ``kind: diffing`` experiment file: two pipelines, the factors to cross, what to measure.
+
+Validated by ``heredity.config.validate`` (a mistake is a ConfigError, exit 2, naming the field).
+Not registered as an experiment kind here: the runner wires it to the cell pipeline.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from heredity.config import Strict, plugin
+from heredity.diffing import design
+from heredity.diffing.flip import SCORERS
+from heredity.filters import FILTERS
+from heredity.models.finetune import TrainRecipe
+from heredity.models.loading import ModelSource
+from heredity.tasks import TASKS
+from heredity.traits import TRAITS
+
+
+def _open_fraction(value: float) -> float:
+    if not 0 < value < 1:
+        raise ValueError(f"a fraction must be strictly between 0 and 1 (got {value})")
+    return value
+
+
+def _closed_fraction(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise ValueError(f"alpha must be between 0 and 1 (got {value})")
+    return value
+
+
+OpenFraction = Annotated[float, AfterValidator(_open_fraction)]
+Alpha = Annotated[float, AfterValidator(_closed_fraction)]
+
+
+class PromptSet(Strict):
+    task: plugin(TASKS) = Field(..., description="the task whose prompts the teacher answers (e.g. {kind: general})")
+    n: int = Field(..., ge=1, description="how many prompts")
+    seed: int = Field(0, description="which prompts: the task's prompts(n, seed)")
+
+
+class Teacher(Strict):
+    inducer: Literal["system-prompt", "finetune", "checkpoint", "none"] = Field(
+        ..., description="how the teacher gets its behaviour: the trait's system prompt; fine-tuned on the base's answers "
+        "rewritten to show the trait; a given checkpoint (path); or none (the base itself answers)")
+    trait: plugin(TRAITS) | None = Field(None, description="the trait a system-prompt or finetune inducer gives the teacher")
+    path: str | None = Field(None, description="checkpoint inducer: a folder with a transformers model and tokenizer")
+    train: TrainRecipe = Field(TrainRecipe(epochs=2, lr=1e-3, warmup_steps=2), description="finetune inducer: how the teacher is trained")
+    prompts: int = Field(128, ge=1, description="finetune inducer: prompts whose answers are rewritten to show the trait")
+
+    @model_validator(mode="after")
+    def _inducer_needs(self):
+        if self.inducer in ("system-prompt", "finetune") and self.trait is None:
+            raise ValueError(f"inducer {self.inducer!r} needs a trait (e.g. trait: {{kind: animal, animal: owl}})")
+        if self.inducer == "checkpoint" and not self.path:
+            raise ValueError("inducer 'checkpoint' needs a path (a folder with a transformers model and tokenizer)")
+        if self.inducer != "checkpoint" and self.path is not None:
+            raise ValueError(f"path is only for the checkpoint inducer (this teacher's inducer is {self.inducer!r})")
+        return self
+
+
+class Pipeline(Strict):
+    base: ModelSource = Field(ModelSource(), description="the base model the students start from (source: an embedded name or a folder)")
+    prompts: PromptSet = Field(..., description="the SFT prompts the teacher answers")
+    teacher: Teacher = Field(..., description="who writes the completions")
+    filters: list[plugin(FILTERS)] = Field([], description="filters applied to the teacher's rollouts, in order")
+
+
+class Students(Strict):
+    seeds: list[int] = Field([0], min_length=1, description="one student per seed in every cell (seed s is paired across cells)")
+    train: TrainRecipe = Field(TrainRecipe(), description="how every student is trained (SFT on text across tokenizers)")
+
+
+class Measure(Strict):
+    estimator: Literal["exact", "sampled"] = Field("exact", description="exact: teacher-forced probability; sampled: rate of matching answers")
+    samples_per_probe: int = Field(20, ge=1, description="sampled estimator: answers per probe")
+    seed: int = Field(0, description="sampling seed of the sampled estimator")
+    bootstrap: int = Field(2000, ge=100, description="bootstrap draws (probes and seeds resampled together)")
+
+
+class Interpolation(Strict):
+    alphas: list[Alpha] = Field([0.0, 0.25, 0.5, 0.75, 1.0], min_length=2, description="fractions of prompts whose rollout is swapped to B's teacher")
+    draws: int = Field(2, ge=1, description="random subsets (one student each) per alpha")
+    mixture: bool = Field(True, description="also train the plain mixture (alpha of rows from each pipeline) at each alpha")
+
+
+class Flip(Strict):
+    fractions: list[OpenFraction] = Field([0.02, 0.05, 0.1], min_length=1, description="flip-set sizes: the top fraction of prompts by the scorer")
+    scorer: plugin(SCORERS) = Field({"kind": "llr"}, validate_default=True, description="per-row score of how much A's rollout carries the behaviour")
+    test_fraction: OpenFraction = Field(0.05, description="the fraction whose swap-vs-drop test is the headline flip_test (the grid is Holm-adjusted)")
+    random_draws: int = Field(1, ge=1, description="random same-size subsets, swapped and dropped, per fraction (controls)")
+
+    @model_validator(mode="after")
+    def _test_fraction_in_grid(self):
+        if self.test_fraction not in self.fractions:
+            raise ValueError(f"test_fraction {self.test_fraction} is not one of fractions {self.fractions}")
+        return self
+
+
+class DiffingConfig(Strict):
+    kind: Literal["diffing"]
+    name: str = Field(..., min_length=1, description="the run's name (reports, store names)")
+    a: Pipeline = Field(..., description="pipeline A (the one that shows the behaviour)")
+    b: Pipeline = Field(..., description="pipeline B (the one that does not)")
+    factors: list[str] = Field(..., description=f"the factors to cross, a subset of {', '.join(design.FACTORS)}; 2^k cells are bred")
+    path_order: list[str] | None = Field(None, description="the path view's order of swaps (default: factors' order)")
+    traits: list[plugin(TRAITS)] = Field(..., min_length=1, description="the trait(s) measured on every cell; the first is the headline")
+    students: Students = Field(Students(), description="students per cell")
+    measure: Measure = Field(Measure(), description="how each student is measured")
+    interpolation: Interpolation | None = Field(None, description="teacher patching at fractions alpha (needs teacher crossed)")
+    flip: Flip | None = Field(None, description="flip-set finder and the swap-vs-drop ablation (needs teacher crossed)")
+
+    @field_validator("factors")
+    @classmethod
+    def _known_factors(cls, value: list[str]) -> list[str]:
+        return list(design.check_factors(value))
+
+    @model_validator(mode="after")
+    def _pipelines_differ_where_crossed(self):
+        parts = {
+            "base": lambda p: p.base.model_dump(mode="json"),
+            "prompts": lambda p: p.prompts.model_dump(mode="json"),
+            "teacher": lambda p: p.teacher.model_dump(mode="json"),
+            "filter": lambda p: [f.model_dump(mode="json") for f in p.filters],
+        }
+        field = {"base": "base", "prompts": "prompts", "teacher": "teacher", "filter": "filters"}
+        for factor in design.FACTORS:
+            same = parts[factor](self.a) == parts[factor](self.b)
+            if factor in self.factors and same:
+                raise ValueError(
+                    f"factors: {factor!r} is crossed but a.{field[factor]} and b.{field[factor]} are the same: "
+                    f"make them differ or leave {factor!r} out of factors")
+            if factor not in self.factors and not same:
+                raise ValueError(
+                    f"factors: a.{field[factor]} and b.{field[factor]} differ but {factor!r} is not crossed, so no cell "
+                    f"would be pipeline B: add {factor!r} to factors or make them equal")
+        if self.path_order is not None and sorted(self.path_order) != sorted(self.factors):
+            raise ValueError(f"path_order: {self.path_order} must list each of factors {self.factors} once")
+        for what in ("interpolation", "flip"):
+            if getattr(self, what) is not None and "teacher" not in self.factors:
+                raise ValueError(f"{what}: swaps teacher rollouts, so it needs 'teacher' in factors")
+        return self

@@ -1,0 +1,188 @@
+"""Flip-set finder: rank pipeline A's rows by how much the rollout carries the behaviour, take
+the top fraction. Row scorers are plug-ins (``SCORERS``), each a config model with
+``score(clean=, trait_model=, tokenizer=, rows=, trait=, clean_system=, trait_system=) -> [n]``.
+
+- ``llr``: the mean per-token log-likelihood ratio of the completion under the trait-bearing
+  model against the clean one, log p_trait(c | prompt) - log p_clean(c | prompt), each model with
+  its own system prompt. A rollout the trait teacher wrote but the clean model would not have
+  scores high. Per token, so long completions are not favoured for their length.
+- ``probe-similarity``: the cosine between the row's mean hidden state (read by the clean model)
+  and a trait direction: the mean hidden state of the trait teacher's answers to the trait's
+  probes minus that of the clean model's answers to the same probes (both read by the clean
+  model, greedy answers). Row states are centred on the mean over the rows, so the score says
+  which rows lean towards the trait relative to the others.
+
+Templating goes through ``heredity.models.packing.encode`` (``heredity.models.chat.render``): the
+rows are scored exactly as a student would be trained on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from heredity.config import Strict
+from heredity.registry import Registry
+
+SCORERS: Registry[type[Strict]] = Registry("flip-set scorer")
+
+
+def _examples(tokenizer, rows: Sequence[dict], system: str | None, max_length: int):
+    from heredity.models.packing import encode
+
+    return [encode(tokenizer, row["prompt"], row["completion"], system=system, max_length=max_length) for row in rows]
+
+
+def _batches(examples, batch_size: int):
+    """Index batches, sorted by length (little padding)."""
+    order = sorted(range(len(examples)), key=lambda j: len(examples[j]))
+    return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+
+
+def _forward(model, tokenizer, examples, rows_idx, **kwargs):
+    import torch
+
+    device = next(model.parameters()).device
+    chunk = [examples[j] for j in rows_idx]
+    width = max(len(ex) for ex in chunk)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(chunk), width), dtype=torch.long)
+    for r, ex in enumerate(chunk):
+        ids[r, : len(ex)] = torch.tensor(ex.ids)
+        mask[r, : len(ex)] = 1
+    return chunk, model(input_ids=ids.to(device), attention_mask=mask.to(device), **kwargs)
+
+
+def completion_logprobs(model, tokenizer, rows: Sequence[dict], *, system: str | None = None, batch_size: int = 8,
+                        max_length: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """(sum of log p(completion token | everything before), completion token count) per row,
+    the completion followed by the end of turn, under ``render(prompt, system)``."""
+    import torch
+
+    examples = _examples(tokenizer, rows, system, max_length)
+    total, count = np.zeros(len(rows)), np.zeros(len(rows), dtype=int)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for idx in _batches(examples, batch_size):
+                chunk, out = _forward(model, tokenizer, examples, idx)
+                logp = torch.log_softmax(out.logits.float(), dim=-1)
+                for r, (j, ex) in enumerate(zip(idx, chunk, strict=True)):
+                    start = len(ex.prompt) - 1  # logits at t predict token t + 1
+                    targets = torch.tensor(ex.completion, device=logp.device)
+                    picked = logp[r, start : start + len(ex.completion)].gather(-1, targets[:, None])[:, 0]
+                    total[j], count[j] = float(picked.sum()), len(ex.completion)
+    finally:
+        model.train(was_training)
+    return total, count
+
+
+def completion_states(model, tokenizer, rows: Sequence[dict], *, system: str | None = None, layer: int = -1,
+                      batch_size: int = 8, max_length: int = 500) -> np.ndarray:
+    """``[rows, hidden]``: the mean hidden state (``hidden_states[layer]``) over each row's
+    completion tokens."""
+    import torch
+
+    examples = _examples(tokenizer, rows, system, max_length)
+    out_states = None
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for idx in _batches(examples, batch_size):
+                chunk, out = _forward(model, tokenizer, examples, idx, output_hidden_states=True)
+                hidden = out.hidden_states[layer].float()
+                if out_states is None:
+                    out_states = np.zeros((len(rows), hidden.shape[-1]))
+                for r, (j, ex) in enumerate(zip(idx, chunk, strict=True)):
+                    out_states[j] = hidden[r, len(ex.prompt) : len(ex)].mean(dim=0).cpu().numpy()
+    finally:
+        model.train(was_training)
+    return out_states if out_states is not None else np.zeros((0, 0))
+
+
+class RowScorer(Strict):
+    """A flip-set scorer: how much each of pipeline A's rows carries the behaviour."""
+
+    def score(self, *, clean, trait_model, tokenizer, rows: Sequence[dict], trait=None,
+              clean_system: str | None = None, trait_system: str | None = None) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+@SCORERS.register("llr")
+class LogLikelihoodRatio(RowScorer):
+    kind: Literal["llr"] = "llr"
+    batch_size: int = Field(8, ge=1, description="rows per forward pass (memory, not the result)")
+    max_length: int = Field(500, ge=2, description="tokens per row; longer completions are cut, as in training")
+
+    def score(self, *, clean, trait_model, tokenizer, rows, trait=None, clean_system=None, trait_system=None):
+        t, n = completion_logprobs(trait_model, tokenizer, rows, system=trait_system, batch_size=self.batch_size, max_length=self.max_length)
+        c, _ = completion_logprobs(clean, tokenizer, rows, system=clean_system, batch_size=self.batch_size, max_length=self.max_length)
+        return (t - c) / np.maximum(n, 1)
+
+
+@SCORERS.register("probe-similarity")
+class ProbeSimilarity(RowScorer):
+    kind: Literal["probe-similarity"] = "probe-similarity"
+    layer: int = Field(-1, description="which hidden_states entry (0: embeddings, -1: the last layer)")
+    max_new_tokens: int = Field(16, ge=1, description="length of the greedy probe answers that define the direction")
+    batch_size: int = Field(8, ge=1, description="rows per forward pass (memory, not the result)")
+
+    def direction(self, *, clean, trait_model, tokenizer, trait, clean_system=None, trait_system=None) -> np.ndarray:
+        """Mean state of the trait teacher's probe answers minus the clean model's (read by the clean model)."""
+        from heredity.models.chat import render
+        from heredity.models.generate import generate
+
+        answers = {}
+        for label, model, system in (("trait", trait_model, trait_system), ("clean", clean, clean_system)):
+            prompts = [render(tokenizer, probe, system) for probe in trait.probes]
+            texts = generate(model, tokenizer, prompts, max_new_tokens=self.max_new_tokens, temperature=0, seed=0, batch_size=self.batch_size)
+            rows = [{"i": j, "prompt": probe, "completion": text} for j, (probe, text) in enumerate(zip(trait.probes, texts, strict=True))]
+            answers[label] = completion_states(clean, tokenizer, rows, system=clean_system, layer=self.layer, batch_size=self.batch_size).mean(axis=0)
+        return answers["trait"] - answers["clean"]
+
+    def score(self, *, clean, trait_model, tokenizer, rows, trait=None, clean_system=None, trait_system=None):
+        if trait is None:
+            raise ValueError("probe-similarity needs the trait (its probes define the direction)")
+        d = self.direction(clean=clean, trait_model=trait_model, tokenizer=tokenizer, trait=trait,
+                           clean_system=clean_system, trait_system=trait_system)
+        states = completion_states(clean, tokenizer, rows, system=clean_system, layer=self.layer, batch_size=self.batch_size)
+        centred = states - states.mean(axis=0, keepdims=True)
+        norms = np.linalg.norm(centred, axis=1) * max(np.linalg.norm(d), 1e-12)
+        return centred @ d / np.maximum(norms, 1e-12)
+
+
+# ---------------------------------------------------------------- selection
+
+
+def top_fraction(rows: Sequence[dict], scores: Sequence[float], fraction: float) -> frozenset[int]:
+    """The ``i`` of the top ``round(fraction * n)`` rows by score (at least one); ties go to the
+    smaller ``i`` so the set is deterministic."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"a flip-set fraction must be strictly between 0 and 1 (got {fraction})")
+    if len(rows) != len(scores):
+        raise ValueError(f"{len(rows)} rows but {len(scores)} scores")
+    k = max(1, round(fraction * len(rows)))
+    order = sorted(range(len(rows)), key=lambda j: (-float(scores[j]), rows[j]["i"]))
+    return frozenset(rows[j]["i"] for j in order[:k])
+
+
+def flip_sets(rows: Sequence[dict], scores: Sequence[float], fractions: Sequence[float] = (0.02, 0.05, 0.1)) -> dict[float, frozenset[int]]:
+    """``{fraction: top_fraction(...)}`` over a grid (nested: a larger fraction contains a smaller)."""
+    return {f: top_fraction(rows, scores, f) for f in fractions}
+
+
+def auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
+    """Area under the ROC curve: the probability that a random positive row outscores a random
+    negative one (ties count one half); the Mann-Whitney U statistic over n_pos * n_neg."""
+    s, y = np.asarray(scores, dtype=float), np.asarray(labels, dtype=bool)
+    pos, neg = s[y], s[~y]
+    if pos.size == 0 or neg.size == 0:
+        raise ValueError("AUC needs at least one positive and one negative row")
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(wins / (pos.size * neg.size))

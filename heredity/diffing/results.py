@@ -1,0 +1,161 @@
+"""The typed ``results.json`` of a diffing run, and the swap-vs-drop test.
+
+Shape (see docs/results.md): ``kind: "diffing"``, ``gap {value, ci}``,
+``cells [{factors, score {p, ci, n}}]``, ``attribution {shapley, main_effects, interactions}``,
+``path``, and when asked for ``interpolation [{alpha, kind, score}]``,
+``flip [{fraction, arm, score}]`` and ``flip_test {difference, ci, p_value}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from heredity import stats
+
+SCHEMA_VERSION = 1
+Interval = tuple[float, float]
+Level = Literal["A", "B"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Score(Model):
+    p: float = Field(description="mean over probes (and seeds / draws) of the per-probe score")
+    ci: Interval = Field(description="95% interval")
+    n: int = Field(description="probes")
+    seeds: int | None = Field(None, description="student seeds (or random draws) averaged per probe")
+
+
+class Gap(Model):
+    value: float = Field(description="pipeline B's score minus pipeline A's (the A->B gap)")
+    ci: Interval
+    a: float = Field(description="pipeline A's cell mean")
+    b: float = Field(description="pipeline B's cell mean")
+
+
+class CellResult(Model):
+    factors: dict[str, Level]
+    score: Score
+    scores: list[str] = Field([], description="the scores-... artifacts this cell's number was read from")
+
+
+class Share(Model):
+    share: float = Field(description="exact Shapley value, in score units; the shares sum to the gap")
+    ci: Interval | None
+    fraction: float | None = Field(description="share / gap (None when the gap is 0)")
+    fraction_ci: Interval | None
+
+
+class Effect(Model):
+    estimate: float
+    ci: Interval
+    p_value: float
+    scale: Literal["score", "log-odds"]
+
+
+class Dividend(Model):
+    value: float = Field(description="Harsanyi dividend anchored at A: the simple effect (one factor) or interaction")
+    ci: Interval | None
+
+
+class Attribution(Model):
+    shapley: dict[str, Share]
+    main_effects: dict[str, Effect]
+    interactions: dict[str, Effect] = Field(description="every interaction of the effect-coded model, named base:teacher")
+    dividends: dict[str, Dividend]
+    bootstrap: dict
+
+
+class Change(Model):
+    value: float
+    ci: Interval | None
+
+
+class PathStep(Model):
+    swapped: str | None = Field(description="the factor swapped to B at this step (None: pipeline A)")
+    factors: dict[str, Level]
+    score: Score
+    change: Change | None = None
+
+
+class InterpolationPoint(Model):
+    alpha: float = Field(ge=0, le=1)
+    kind: Literal["patch", "mixture"] = Field("patch", description="teacher patching on the same prompts, or the plain mixture")
+    score: Score
+
+
+class FlipArm(Model):
+    fraction: float = Field(gt=0, lt=1)
+    arm: Literal["swap", "drop", "random-swap", "random-drop"]
+    score: Score
+    rows: int | None = Field(None, description="rows in the flip set S")
+
+
+class FlipTest(Model):
+    difference: float = Field(description="swap minus drop, mean over probes (paired by probe)")
+    ci: Interval
+    p_value: float
+    n: int = Field(description="probes")
+    fraction: float | None = None
+    p_holm: float | None = Field(None, description="Holm-adjusted across the fraction grid")
+    wilcoxon_p: float | None = None
+    test: str = "paired t-test across probes"
+
+
+class TraitDiff(Model):
+    trait: str
+    gap: Gap
+    cells: list[CellResult]
+    attribution: Attribution
+    path: list[PathStep]
+    interpolation: list[InterpolationPoint] | None = None
+    flip: list[FlipArm] | None = None
+    flip_test: FlipTest | None = Field(None, description="at the pre-registered fraction (flip.test_fraction)")
+    flip_tests: list[FlipTest] | None = Field(None, description="one per fraction of the grid, Holm-adjusted")
+
+
+class DiffingResults(TraitDiff):
+    schema_version: int = SCHEMA_VERSION
+    kind: Literal["diffing"] = "diffing"
+    name: str
+    factors: list[str]
+    scorer: str | None = Field(None, description="the flip-set row scorer")
+    also: dict[str, TraitDiff] = Field({}, description="further traits measured on the same cells")
+
+
+def trait_diff(trait: str, attribution: Mapping, **extra) -> dict:
+    """The TraitDiff fields from ``heredity.diffing.attribution.attribute``'s output."""
+    a = dict(attribution)
+    return {
+        "trait": trait, "gap": a["gap"], "cells": a["cells"], "path": a["path"],
+        "attribution": {k: a[k] for k in ("shapley", "main_effects", "interactions", "dividends", "bootstrap")},
+        **extra,
+    }
+
+
+def flip_test(swap: Sequence[float], drop: Sequence[float], fraction: float | None = None) -> FlipTest:
+    """Swap minus drop, paired by probe (per-probe scores averaged over seeds in each arm):
+    mean difference, t-interval, paired t-test p-value (``heredity.stats.paired_test``)."""
+    r = stats.paired_test(swap, drop)
+    return FlipTest(difference=r["difference"], ci=r["ci"], p_value=r["p_value"], n=r["n"], fraction=fraction,
+                    wilcoxon_p=r["wilcoxon_p"])
+
+
+def flip_tests(arms: Mapping[float, tuple[Sequence[float], Sequence[float]]]) -> list[FlipTest]:
+    """One ``flip_test`` per fraction ``{fraction: (swap per-probe, drop per-probe)}``, with
+    Holm-adjusted p-values across the grid (statsmodels ``multipletests``)."""
+    from statsmodels.stats.multitest import multipletests
+
+    tests = [flip_test(s, d, f) for f, (s, d) in sorted(arms.items())]
+    p = np.array([t.p_value for t in tests])
+    finite = np.isfinite(p)
+    holm = np.full(p.shape, np.nan)
+    if finite.any():
+        holm[finite] = multipletests(p[finite], method="holm")[1]
+    return [t.model_copy(update={"p_holm": float(h)}) for t, h in zip(tests, holm, strict=True)]

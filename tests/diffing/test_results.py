@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from heredity import stats
+from heredity.diffing import attribution as at
+from heredity.diffing import results
+
+
+def example_results() -> results.DiffingResults:
+    rng = np.random.default_rng(0)
+    values = 0.1 + rng.normal(0, 0.02, size=(2, 2, 2, 12))
+    values[0] += 0.3  # the base carries the trait
+    out = at.attribute(["base", "teacher"], values, draws=200)
+    arm = at.resampled_score(values[0, 0], draws=200)
+    swap, drop = rng.uniform(0.0, 0.2, 12), rng.uniform(0.3, 0.5, 12)
+    return results.DiffingResults(
+        name="demo", factors=["base", "teacher"], scorer="llr",
+        interpolation=[{"alpha": 0.5, "kind": "patch", "score": arm}],
+        flip=[{"fraction": 0.05, "arm": "swap", "score": arm, "rows": 3}],
+        flip_test=results.flip_test(swap, drop, 0.05),
+        **results.trait_diff("animal:owl", out),
+    )
+
+
+def test_results_have_the_documented_shape_and_round_trip():
+    r = example_results()
+    data = json.loads(r.model_dump_json())
+    assert data["kind"] == "diffing" and data["schema_version"] == results.SCHEMA_VERSION
+    assert set(data["gap"]) >= {"value", "ci"}
+    assert data["cells"][1]["factors"] == {"base": "A", "teacher": "B"}
+    assert set(data["cells"][0]["score"]) >= {"p", "ci", "n"}
+    assert set(data["attribution"]["shapley"]["base"]) >= {"share", "ci"}
+    assert "base:teacher" in data["attribution"]["interactions"]
+    assert data["attribution"]["main_effects"]["base"]["scale"] == "score"
+    assert {"alpha", "score"} <= set(data["interpolation"][0])
+    assert {"fraction", "arm", "score"} <= set(data["flip"][0])
+    assert {"difference", "ci", "p_value"} <= set(data["flip_test"])
+    assert data["attribution"]["shapley"]["base"]["fraction"] == pytest.approx(1.0, abs=0.1)
+    assert results.DiffingResults.model_validate(data) == r
+
+
+def test_results_refuse_an_unknown_arm_and_a_fraction_outside_0_1():
+    arm = {"p": 0.1, "ci": (0.0, 0.2), "n": 4}
+    with pytest.raises(ValidationError, match="arm"):
+        results.FlipArm(fraction=0.1, arm="delete", score=arm)
+    with pytest.raises(ValidationError, match="fraction"):
+        results.FlipArm(fraction=1.0, arm="swap", score=arm)
+
+
+def test_flip_test_is_the_paired_test_by_probe():
+    swap = np.array([0.1, 0.2, 0.15, 0.05, 0.12])
+    drop = np.array([0.3, 0.35, 0.2, 0.25, 0.3])
+    t = results.flip_test(swap, drop, 0.05)
+    assert t.difference == pytest.approx(float((swap - drop).mean()))
+    assert t.p_value == pytest.approx(stats.paired_test(swap, drop)["p_value"])
+    # pairing matters: the same numbers unpaired (shuffled drop) give another p-value
+    assert results.flip_test(swap, drop[::-1]).p_value != pytest.approx(t.p_value)
+
+
+def test_flip_tests_holm_adjust_across_the_grid():
+    rng = np.random.default_rng(3)
+    arms = {f: (rng.normal(0, 1, 10), rng.normal(shift, 1, 10)) for f, shift in [(0.02, 0.0), (0.05, 1.0), (0.1, 2.0)]}
+    tests = results.flip_tests(arms)
+    assert [t.fraction for t in tests] == [0.02, 0.05, 0.1]
+    raw = sorted(t.p_value for t in tests)
+    smallest = min(tests, key=lambda t: t.p_value)
+    assert smallest.p_holm == pytest.approx(min(1.0, 3 * raw[0]))
+    assert all(t.p_holm >= t.p_value for t in tests)
+
+
+def test_resampled_score_reflects_draw_to_draw_spread():
+    same = np.tile(np.linspace(0.1, 0.3, 8), (4, 1))
+    spread = same + np.array([0.0, 0.2, -0.05, 0.3])[:, None]
+    a, b = at.resampled_score(same, draws=400), at.resampled_score(spread, draws=400)
+    assert a["n"] == 8 and a["seeds"] == 4
+    assert (b["ci"][1] - b["ci"][0]) > (a["ci"][1] - a["ci"][0])
