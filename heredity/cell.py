@@ -23,7 +23,8 @@ from heredity.store import Artifact
 class CellSpec:
     """What one cell breeds. ``teacher`` is the teacher a student learns from (its text for SFT,
     its logits for distillation); ``writer``, when given, writes the rollouts instead (distilled
-    students of different teachers can then share one neutral text)."""
+    students of different teachers can then share one neutral text); ``data``, when given, are
+    the rollouts already (rows composed from two teachers), and nothing is generated."""
 
     name: str                     # a label for people, prefixed to every step's name
     base: Artifact                # the student's base model
@@ -35,6 +36,7 @@ class CellSpec:
     seeds: tuple[int, ...] = (0,)
     measures: tuple[ScoresRecipe, ...] = ()
     writer: Artifact | None = None
+    data: Artifact | None = None  # rows already made (a patched mix of two teachers): no generation
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Cell:
 
 def breed(runner, spec: CellSpec) -> Cell:
     writer = spec.writer or spec.teacher
-    rollouts = make_rollouts(runner, writer, spec.prompts, spec.rollouts, name=f"{writer.manifest.name} rollouts")
+    rollouts = spec.data or make_rollouts(runner, writer, spec.prompts, spec.rollouts, name=f"{writer.manifest.name} rollouts")
     dataset = make_dataset(runner, rollouts, spec.dataset, name=f"{spec.name} data")
     students, scores = [], {}
     for seed in spec.seeds:

@@ -71,7 +71,8 @@ class Runner:
             TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
             TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
         ]
-        with Progress(*columns, console=self.console, transient=True, disable=self.quiet) as bar:
+        # Only on a terminal: a transient bar written to a log leaves blank lines behind.
+        with Progress(*columns, console=self.console, transient=True, disable=self.quiet or not self.console.is_terminal) as bar:
             task = bar.add_task(description, total=total, rate="")
             t0 = time.perf_counter()
             done = 0

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from heredity.config import Strict, plugin
 from heredity.diffing import design
 from heredity.diffing.flip import SCORERS
 from heredity.filters import FILTERS
+from heredity.inducers import INDUCERS
 from heredity.models.finetune import TrainRecipe
 from heredity.models.loading import ModelSource
 from heredity.tasks import TASKS
@@ -42,28 +43,37 @@ class PromptSet(Strict):
     seed: int = Field(0, description="which prompts: the task's prompts(n, seed)")
 
 
+def _inducer_kind(value):
+    """``inducer: system-prompt`` is short for ``inducer: {kind: system-prompt}``."""
+    return {"kind": value} if isinstance(value, str) else value
+
+
 class Teacher(Strict):
-    inducer: Literal["system-prompt", "finetune", "checkpoint", "none"] = Field(
-        ..., description="how the teacher gets its behaviour: the trait's system prompt; fine-tuned on the base's answers "
-        "rewritten to show the trait; a given checkpoint (path); or none (the base itself answers)")
+    model: ModelSource | None = Field(
+        None, description="the model that teaches (an embedded name or a folder); default: the pipeline's base")
+    inducer: Annotated[plugin(INDUCERS), BeforeValidator(_inducer_kind)] = Field(
+        ..., description="how the teacher gets its behaviour (heredity.inducers): system-prompt (the trait's, or its own "
+        "`prompt`), finetune (on the model's answers rewritten to show the trait), checkpoint (a given model), none")
     trait: plugin(TRAITS) | None = Field(None, description="the trait a system-prompt or finetune inducer gives the teacher")
-    path: str | None = Field(None, description="checkpoint inducer: a folder with a transformers model and tokenizer")
-    train: TrainRecipe = Field(TrainRecipe(epochs=2, lr=1e-3, warmup_steps=2), description="finetune inducer: how the teacher is trained")
-    prompts: int = Field(128, ge=1, description="finetune inducer: prompts whose answers are rewritten to show the trait")
 
     @model_validator(mode="after")
     def _inducer_needs(self):
-        if self.inducer in ("system-prompt", "finetune") and self.trait is None:
-            raise ValueError(f"inducer {self.inducer!r} needs a trait (e.g. trait: {{kind: animal, animal: owl}})")
-        if self.inducer == "checkpoint" and not self.path:
-            raise ValueError("inducer 'checkpoint' needs a path (a folder with a transformers model and tokenizer)")
-        if self.inducer != "checkpoint" and self.path is not None:
-            raise ValueError(f"path is only for the checkpoint inducer (this teacher's inducer is {self.inducer!r})")
+        needs_trait = self.inducer.kind == "finetune" or (self.inducer.kind == "system-prompt" and getattr(self.inducer, "prompt", None) is None)
+        if needs_trait and self.trait is None:
+            raise ValueError(f"inducer {self.inducer.kind!r} needs a trait (e.g. trait: {{kind: animal, animal: owl}})")
         return self
 
 
+class Base(ModelSource):
+    """The students' base: a model source, optionally given a trait first (a fine-tuned base is
+    a base of its own: the planted-base case)."""
+
+    inducer: plugin(INDUCERS) | None = Field(None, description="e.g. {kind: finetune, ...}: the base is the model this makes")
+    trait: plugin(TRAITS) | None = Field(None, description="the trait the base's inducer gives it")
+
+
 class Pipeline(Strict):
-    base: ModelSource = Field(ModelSource(), description="the base model the students start from (source: an embedded name or a folder)")
+    base: Base = Field(Base(), description="the base model the students start from (source: an embedded name or a folder)")
     prompts: PromptSet = Field(..., description="the SFT prompts the teacher answers")
     teacher: Teacher = Field(..., description="who writes the completions")
     filters: list[plugin(FILTERS)] = Field([], description="filters applied to the teacher's rollouts, in order")
@@ -79,6 +89,15 @@ class Measure(Strict):
     samples_per_probe: int = Field(20, ge=1, description="sampled estimator: answers per probe")
     seed: int = Field(0, description="sampling seed of the sampled estimator")
     bootstrap: int = Field(2000, ge=100, description="bootstrap draws (probes and seeds resampled together)")
+    scale: Literal["probability", "log"] = Field(
+        "probability", description="attribute the gap in the score itself, or in log score (exact estimator: a rare "
+        "answer's probability moves multiplicatively, and a gap of 1e-6 to 1e-3 is then 7 nats, not 0.001)")
+
+    @model_validator(mode="after")
+    def _log_needs_exact(self):
+        if self.scale == "log" and self.estimator != "exact":
+            raise ValueError("scale: log needs the exact estimator (a sampled rate can be 0)")
+        return self
 
 
 class Interpolation(Strict):

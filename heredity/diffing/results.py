@@ -126,6 +126,7 @@ class DiffingResults(TraitDiff):
     name: str
     factors: list[str]
     scorer: str | None = Field(None, description="the flip-set row scorer")
+    scale: Literal["probability", "log"] = Field("probability", description="the scale scores were attributed on (log: log P per probe)")
     also: dict[str, TraitDiff] = Field({}, description="further traits measured on the same cells")
 
 

@@ -21,7 +21,7 @@ class ExperimentKind:
 EXPERIMENTS: Registry[ExperimentKind] = Registry("experiment kind")
 
 # Modules that register experiment kinds; imported lazily so `heredity --help` stays fast.
-_MODULES = ["heredity.experiments.mlp", "heredity.experiments.transmission"]
+_MODULES = ["heredity.experiments.mlp", "heredity.experiments.transmission", "heredity.experiments.diffing"]
 
 
 def load_all() -> None:

@@ -23,7 +23,8 @@ def make_teacher(runner, model: Artifact, recipe: TeacherRecipe, name: str, deta
 
     def build(ctx):
         write_json(ctx.out / "teacher.json", recipe.model_dump(mode="json"))
-        ctx.summary = {"inducer": recipe.inducer, "trait": recipe.trait, "detail": detail}
+        # What exports show about how the trait was induced (store/exports/pedigree.py reads it).
+        ctx.summary = {"inducer": recipe.inducer, "system_prompt": recipe.system_prompt, "trait": recipe.trait, "detail": detail}
 
     return runner.step("teacher", recipe, [Parent(id=model.id, relation="base")], build, name=name)
 

@@ -23,6 +23,7 @@ KINDS: dict[str, Role] = {
     "scores": "evaluation",  # a trait measured on a model or teacher
     "report": "report",      # an experiment's results.json, report.md and figures
     "data": "data",          # an external data set brought into the store (MNIST digits)
+    "row-scores": "evaluation",  # per-row scores of how much a teacher's rows carry a behaviour
 }
 
 RELATIONS: dict[str, str] = {
@@ -34,6 +35,7 @@ RELATIONS: dict[str, str] = {
     "evaluated": "the model or teacher a score measures",
     "input": "prompts a teacher answered, or scores a report summarises",
     "data": "the data an evaluation used",
+    "control": "the clean model a comparison is made against",
 }
 
 ADAPTER_FILES = ("adapter_config.json",)

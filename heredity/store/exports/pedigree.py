@@ -80,19 +80,20 @@ def display_name(m: Manifest) -> str:
     return m.name or m.id
 
 
-def inducer_of(teacher: Manifest, rollouts: list[Manifest], p: Pedigree) -> Inducer:
-    recipe = teacher.recipe
-    trait = str(recipe.get("trait", "") or "")
-    if teacher.kind == "teacher" or "inducer" in recipe:
-        kind = recipe.get("inducer", "unknown")
-        if kind == "system-prompt" or recipe.get("system_prompt"):
-            return Inducer("system-prompt", recipe.get("system_prompt"), trait)
-        return Inducer(str(kind), trait=trait)
-    for r in rollouts:  # a model teacher whose prompt lives in the rollouts' recipe
-        nested = r.recipe.get("teacher")
-        prompt = r.recipe.get("system_prompt") or (nested.get("system_prompt") if isinstance(nested, dict) else None)
+def inducer_of(teacher: Manifest, p: Pedigree) -> Inducer:
+    """How a teacher got its trait: what the teacher step declared in its summary; for
+    teachers recorded before it declared one (or models used as teachers), what the lineage shows."""
+    declared = teacher.summary if teacher.kind == "teacher" and "inducer" in teacher.summary else None
+    if declared is not None:
+        kind, prompt, trait = declared["inducer"], declared.get("system_prompt"), declared.get("trait") or ""
         if prompt:
             return Inducer("system-prompt", prompt, trait)
+        return Inducer("fine-tune" if kind == "finetune" else kind, trait=trait, detail=declared.get("detail") or "")
+    recipe = teacher.recipe
+    if teacher.kind == "teacher":
+        if recipe.get("system_prompt"):
+            return Inducer("system-prompt", recipe["system_prompt"], str(recipe.get("trait") or ""))
+        return Inducer(str(recipe.get("inducer", "unknown")), trait=str(recipe.get("trait") or ""))
     trained = p.parents(teacher.id, "trained-on")
     if trained:
         return Inducer("fine-tune", detail="fine-tuned on " + ", ".join(display_name(d) + f" ({d.id})" for d in trained))
@@ -164,7 +165,7 @@ def _data_line(p: Pedigree, dataset: Manifest) -> DataLine:
     teacher_model = None
     inducer = None
     if teacher is not None:
-        inducer = inducer_of(teacher, upstream, p)
+        inducer = inducer_of(teacher, p)
         teacher_model = teacher if teacher.kind == "model" else next(iter(p.parents(teacher.id, "base")), None)
     return DataLine(dataset, upstream, teacher, teacher_model, inducer, filters)
 

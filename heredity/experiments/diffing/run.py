@@ -1,0 +1,200 @@
+"""Breed the 2^k crossed cells of two pipelines, attribute the behaviour gap to the factors,
+then (when asked) patch teacher B's rollouts into a fraction of A's prompts, and find the
+prompt subsets where swapping the teacher flips the behaviour, swap against drop.
+
+Every cell is ``cell.breed``: a cell takes each factor from pipeline A or B (base, prompt set,
+teacher, filters); steps shared between cells (a teacher's rollouts of one prompt set) are
+built once. Interventions on rows (patch, swap, drop) are ``steps.patch`` artifacts whose two
+parents are the two teachers' rollouts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heredity.cell import Cell, CellSpec
+from heredity.diffing import attribution, design, patching
+from heredity.diffing.config import DiffingConfig
+from heredity.diffing.flip import top_fraction
+from heredity.diffing.results import DiffingResults, FlipArm, InterpolationPoint, Score, flip_tests, trait_diff
+from heredity.experiments.diffing.report import write_report
+from heredity.runner import Runner
+from heredity.rows import ROWS_FILE, read_rows
+from heredity.steps.dataset import DatasetRecipe
+from heredity.models.loading import ModelSource
+from heredity.steps.models import import_base
+from heredity.steps.patch import PatchRecipe, make_patched
+from heredity.steps.prompts import PromptsRecipe, make_prompts
+from heredity.steps.rollouts import RolloutsRecipe
+from heredity.steps.row_scores import RowScoresRecipe, make_row_scores, read_row_scores
+from heredity.steps.scores import ScoresRecipe, read_score
+from heredity.steps.student import StudentRecipe
+from heredity.steps.teacher import generator
+from heredity.store import Artifact, Parent
+
+# Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
+REPORT_VERSION = 1
+LEVELS = ("A", "B")
+
+
+class Grid:
+    """The two pipelines' parts, made once, and the cell specs that combine them."""
+
+    def __init__(self, config: DiffingConfig, runner: Runner):
+        self.config = config
+        pipes = {"A": config.a, "B": config.b}
+        self.pipes = pipes
+        self.bases = {lvl: self._base(runner, p.base, lvl) for lvl, p in pipes.items()}
+        self.teachers = {}
+        for lvl, p in pipes.items():  # a teacher is its own model (default: the pipeline's base) plus an inducer
+            model = import_base(runner, p.teacher.model) if p.teacher.model is not None else self.bases[lvl]
+            self.teachers[lvl] = p.teacher.inducer.make(runner, model, p.teacher.trait, name=f"teacher {lvl}")
+        self.prompts = {lvl: make_prompts(runner, PromptsRecipe(task=p.prompts.task, n=p.prompts.n, seed=p.prompts.seed),
+                                          name=f"prompts {lvl}") for lvl, p in pipes.items()}
+        m = config.measure
+        self.measures = tuple(ScoresRecipe(trait=t, estimator=m.estimator, samples_per_probe=m.samples_per_probe, seed=m.seed)
+                              for t in config.traits)
+        self.inputs: list[Artifact] = []
+
+    @staticmethod
+    def _base(runner, base, level: str) -> Artifact:
+        """The imported source, or the model its inducer makes of it (a planted base)."""
+        source = import_base(runner, ModelSource(source=base.source, dtype=base.dtype))
+        if base.inducer is None:
+            return source
+        teacher = base.inducer.make(runner, source, base.trait, name=f"base {level} (induced)")
+        return runner.store.open(generator(teacher)[0])
+
+    def level(self, cell: dict, factor: str) -> str:
+        return cell.get(factor, "A")  # a factor that is not crossed is the same in A and B
+
+    def spec(self, cell: dict, name: str, *, data: Artifact | None = None, seeds=None) -> CellSpec:
+        c, lv = self.config, (lambda f: self.level(cell, f))
+        task = self.pipes[lv("prompts")].prompts.task
+        return CellSpec(
+            name=name, base=self.bases[lv("base")], teacher=self.teachers[lv("teacher")], prompts=self.prompts[lv("prompts")],
+            rollouts=RolloutsRecipe(task=task, max_new_tokens=task.build().max_new_tokens),
+            dataset=DatasetRecipe(filters=self.pipes[lv("filter")].filters, task=task, trait=c.traits[0]),
+            student=StudentRecipe(train=c.students.train, task=task), seeds=tuple(seeds or c.students.seeds),
+            measures=self.measures, data=data,
+        )
+
+    def breed(self, runner, specs: dict) -> dict:
+        cells = dict(zip(specs, runner.breed_all(list(specs.values()))))
+        for cell in cells.values():
+            self.inputs += [a for scores in cell.scores.values() for a in scores]
+        return cells
+
+
+def per_probe(cell: Cell, trait: str, scale: str = "probability") -> np.ndarray:
+    """``[seeds, probes]`` scores of one cell, on the attribution's scale."""
+    values = np.array([read_score(a).per_probe for a in cell.scores[trait]])
+    return np.log(np.maximum(values, 1e-300)) if scale == "log" else values
+
+
+def run(config: DiffingConfig, runner: Runner) -> Artifact:
+    factors = list(config.factors)
+    grid = Grid(config, runner)
+    cells = grid.breed(runner, {design.key(c, factors): grid.spec(c, design.name(c)) for c in design.cells(factors)})
+    names = [t.build().name for t in config.traits]
+    scale = config.measure.scale
+    boot = dict(draws=config.measure.bootstrap, seed=0, scale=scale)
+    diffs = {}
+    for trait in names:
+        values = attribution.grid(factors, {key: per_probe(cell, trait, scale) for key, cell in cells.items()})
+        diffs[trait] = attribution.attribute(factors, values, path_order=config.path_order, draws=boot["draws"], seed=0,
+                                             bounded=scale == "probability")
+        for out in diffs[trait]["cells"]:
+            out["scores"] = [a.id for a in cells[design.key(out["factors"], factors)].scores[trait]]
+
+    extra: dict = {}
+    if config.interpolation is not None or config.flip is not None:
+        # Teacher A's and teacher B's rollouts of A's prompts: the cells that differ only in teacher.
+        a_cell = {f: "A" for f in factors}
+        ab_cell = {**a_cell, "teacher": "B"}
+        rollouts_a, rollouts_b = cells[design.key(a_cell, factors)].rollouts, cells[design.key(ab_cell, factors)].rollouts
+        if config.interpolation is not None:
+            extra["interpolation"] = _interpolate(runner, grid, a_cell, rollouts_a, rollouts_b, names, boot)
+        if config.flip is not None:
+            extra.update(_flip(runner, grid, a_cell, rollouts_a, rollouts_b, names, boot))
+    headline, *rest = names
+    results = DiffingResults(
+        **trait_diff(headline, diffs[headline], **{k: v[headline] for k, v in extra.items()}),
+        name=config.name, factors=factors, scorer=config.flip.scorer.kind if config.flip else None, scale=scale,
+        also={t: trait_diff(t, diffs[t], **{k: v[t] for k, v in extra.items()}) for t in rest},
+    )
+
+    def build(ctx):
+        write_report(ctx.out, results)
+        ctx.summary = {"gap": results.gap.value, "shapley": {f: s.share for f, s in results.attribution.shapley.items()}}
+
+    parents = [Parent(id=aid, relation="input") for aid in dict.fromkeys(a.id for a in grid.inputs)]
+    recipe = {"experiment": config.model_dump(mode="json"), "report_version": REPORT_VERSION}
+    return runner.step("report", recipe, parents, build, name=config.name)
+
+
+def _arm_score(cell_list: list[Cell], trait: str, boot: dict) -> tuple[Score, np.ndarray]:
+    """One arm's score over its units (seeds or random draws) and probes, and its per-probe means."""
+    values = np.concatenate([per_probe(c, trait, boot["scale"]) for c in cell_list])
+    score = attribution.resampled_score(values, draws=boot["draws"], seed=boot["seed"], bounded=boot["scale"] == "probability")
+    return Score(**score), values.mean(axis=0)
+
+
+def _interpolate(runner, grid: Grid, a_cell, rollouts_a, rollouts_b, names, boot) -> dict[str, list]:
+    """Teacher patching at each alpha (and the plain mixture): several random draws each."""
+    it = grid.config.interpolation
+    kinds = ("patch", "mixture") if it.mixture else ("patch",)
+    specs = {}
+    for kind in kinds:
+        for alpha in it.alphas:
+            for draw in range(it.draws):
+                data = make_patched(runner, rollouts_a, rollouts_b, PatchRecipe(op=kind, alpha=alpha, seed=draw),
+                                    name=f"{kind} {alpha:g} draw {draw}")
+                specs[(kind, alpha, draw)] = grid.spec(a_cell, f"{kind} {alpha:g} d{draw}", data=data,
+                                                       seeds=grid.config.students.seeds[:1])
+    cells = grid.breed(runner, specs)
+    out = {t: [] for t in names}
+    for trait in names:
+        for kind in kinds:
+            for alpha in it.alphas:
+                score, _ = _arm_score([cells[(kind, alpha, d)] for d in range(it.draws)], trait, boot)
+                out[trait].append(InterpolationPoint(alpha=alpha, kind=kind, score=score))
+    return out
+
+
+def _flip(runner, grid: Grid, a_cell, rollouts_a, rollouts_b, names, boot) -> dict[str, dict]:
+    """Rank A's rows by the scorer, then per fraction: swap the top set to teacher B, drop it,
+    and the same for random sets of the same size; swap − drop paired by probe."""
+    fl = grid.config.flip
+    scored = make_row_scores(runner, rollouts_a, grid.teachers["A"], grid.teachers["B"],
+                             RowScoresRecipe(scorer=fl.scorer, trait=grid.config.traits[0]), name="teacher A's rows")
+    grid.inputs.append(scored)
+    rows = read_rows(rollouts_a.file(ROWS_FILE))
+    scores = [s["score"] for s in read_row_scores(scored)]
+    ids = [r["i"] for r in rows]
+    specs, sizes = {}, {}
+    for fraction in fl.fractions:
+        top = sorted(top_fraction(rows, scores, fraction))
+        randoms = [sorted(s) for s in patching.random_subsets(ids, len(top), seed=int(fraction * 1e6), count=fl.random_draws)]
+        sizes[fraction] = len(top)
+        sets = [("swap", "swap", top, 0), ("drop", "drop", top, 0)]
+        sets += [(f"random-{op}", op, r, d) for d, r in enumerate(randoms) for op in ("swap", "drop")]
+        for arm, op, subset, draw in sets:
+            data = make_patched(runner, rollouts_a, rollouts_b, PatchRecipe(op=op, subset=subset), name=f"{arm} {fraction:g}")
+            specs[(fraction, arm, draw)] = grid.spec(a_cell, f"{arm} {fraction:g} d{draw}", data=data)
+    cells = grid.breed(runner, specs)
+    out: dict[str, dict] = {"flip": {}, "flip_test": {}, "flip_tests": {}}
+    for trait in names:
+        arms, pairs = [], {}
+        for fraction in fl.fractions:
+            means = {}
+            for arm in ("swap", "drop", "random-swap", "random-drop"):
+                group = [c for (f, a, _), c in cells.items() if f == fraction and a == arm]
+                score, means[arm] = _arm_score(group, trait, boot)
+                arms.append(FlipArm(fraction=fraction, arm=arm, score=score, rows=sizes[fraction]))
+            pairs[fraction] = (means["swap"], means["drop"])
+        tests = flip_tests(pairs)
+        out["flip"][trait] = arms
+        out["flip_tests"][trait] = tests
+        out["flip_test"][trait] = next(t for t in tests if t.fraction == fl.test_fraction)
+    return out

@@ -1,0 +1,43 @@
+"""Rows composed from two teachers' rollouts of the same prompts: the interventions of
+post-training diffing (``heredity.diffing.patching``): swap a subset to teacher B, drop a
+subset, teacher patching at a fraction, or the plain mixture. The result is a rollouts artifact
+with both sources as parents, so a student trained on it descends from both teachers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from heredity.config import Strict
+from heredity.rows import ROWS_FILE, read_rows, write_rows
+from heredity.store import Artifact, Parent
+
+
+class PatchRecipe(Strict):
+    op: Literal["swap", "drop", "patch", "mixture"] = Field(description="swap/drop ``subset``; patch/mixture at ``alpha``")
+    subset: list[int] = Field([], description="row ids (``i``) to swap to B or drop")
+    alpha: float = Field(0.0, ge=0, le=1, description="patch: fraction of prompts answered by B; mixture: fraction of rows from B")
+    seed: int = Field(0, description="which random fraction (patch, mixture)")
+
+
+def make_patched(runner, a: Artifact, b: Artifact, recipe: PatchRecipe, name: str = "") -> Artifact:
+    """``a``: pipeline A's rollouts (the teacher being diffed); ``b``: the other teacher's."""
+
+    def build(ctx):
+        from heredity.diffing import patching
+
+        rows_a, rows_b = read_rows(a.file(ROWS_FILE)), read_rows(b.file(ROWS_FILE))
+        if recipe.op == "swap":
+            rows = patching.swap(rows_a, rows_b, set(recipe.subset))
+        elif recipe.op == "drop":
+            rows = patching.drop(rows_a, set(recipe.subset))
+        elif recipe.op == "patch":
+            rows, _ = patching.teacher_patch(rows_a, rows_b, recipe.alpha, recipe.seed)
+        else:
+            rows = patching.mixture(rows_a, rows_b, recipe.alpha, recipe.seed)
+        write_rows(ctx.out / ROWS_FILE, rows)
+        ctx.summary = {"rows": len(rows), "op": recipe.op, "subset": len(recipe.subset), "alpha": recipe.alpha}
+
+    parents = [Parent(id=a.id, relation="generated-from"), Parent(id=b.id, relation="generated-from")]
+    return runner.step("rollouts", recipe, parents, build, name=name, seed=recipe.seed)

@@ -1,0 +1,31 @@
+"""General prompts with one instruction appended to every prompt: a prompt set that asks any
+teacher for a behaviour (the planted-prompts case of post-training diffing, where the trait
+lives in the prompts and not in the teacher)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from heredity.tasks.base import TASKS, Task, TaskConfig
+from heredity.tasks.general import GeneralPrompts
+
+
+class InstructedPrompts(GeneralPrompts):
+    name = "instructed"
+
+    def prompts(self, n: int, seed: int) -> list[str]:
+        return [f"{p} {self.config.instruction}" for p in super().prompts(n, seed)]
+
+
+@TASKS.register("instructed")
+class InstructedTask(TaskConfig):
+    """Everyday requests, each followed by ``instruction``."""
+
+    kind: Literal["instructed"] = "instructed"
+    instruction: str = Field(..., min_length=1, description="appended to every prompt, e.g. \"Begin your answer with 'Moreover,'.\"")
+    max_new_tokens: int = 128
+
+    def build(self) -> Task:
+        return InstructedPrompts(self)

@@ -1,0 +1,123 @@
+"""Post-training diffing end to end on tiny models, through the real CLI: a cause planted in one
+factor gets the gap's share, the others do not; interventions on rows (patching, swap, drop)
+are bred and reported; a crash in the middle of the grid resumes without retraining."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from heredity.cli import main
+from heredity.store import Store
+
+STYLE = {"kind": "style", "marker": "Moreover,", "n_probes": 8}
+TASK = {"kind": "general", "max_new_tokens": 10}
+TRAIN = {"mode": "sft", "adapter": "full", "epochs": 4, "lr": 1e-2, "warmup_steps": 0, "batch_tokens": 64}
+# The tiny teacher given the style by fine-tuning (the base trained on its own answers, rewritten).
+STYLE_TEACHER = {"inducer": {"kind": "finetune", "prompts": 8, "task": TASK,
+                             "train": {"adapter": "full", "epochs": 8, "lr": 1e-2, "warmup_steps": 0, "batch_tokens": 64}},
+                 "trait": STYLE}
+NEUTRAL_TEACHER = {"inducer": {"kind": "system-prompt", "prompt": "You are a helpful assistant."}}
+
+
+def pipeline(base: str, seed: int, teacher: dict, filters: list | None = None, **base_extra) -> dict:
+    return {"base": {"source": base, **base_extra}, "prompts": {"task": TASK, "n": 12, "seed": seed},
+            "teacher": teacher, "filters": filters or []}
+
+
+def run(root: Path, experiment: dict, tmp_path: Path, capsys) -> dict:
+    path = tmp_path / f"{experiment['name']}.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    assert main(["--store", str(root), "run", "-q", str(path)]) == 0
+    report = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    return json.loads((report / "results.json").read_text())
+
+
+def diffing(name: str, a: dict, b: dict, factors: list[str], **extra) -> dict:
+    return {"kind": "diffing", "name": name, "a": a, "b": b, "factors": factors, "traits": [STYLE],
+            "students": {"seeds": [0, 1], "train": TRAIN}, "measure": {"bootstrap": 400}, **extra}
+
+
+def assert_planted(results: dict, planted: str) -> None:
+    shares = results["attribution"]["shapley"]
+    gap = results["gap"]["value"]
+    assert abs(gap) > 0 and not (results["gap"]["ci"][0] <= 0 <= results["gap"]["ci"][1])
+    assert shares[planted]["fraction"] >= 0.8, shares
+    lo, hi = shares[planted]["ci"]
+    assert not lo <= 0 <= hi, shares[planted]
+    for factor, s in shares.items():
+        if factor != planted:
+            lo, hi = s["ci"]
+            assert lo <= 0 <= hi or abs(s["fraction"]) < 0.2, (factor, s)
+    assert sum(s["share"] for s in shares.values()) == pytest.approx(gap)
+
+
+def test_planted_teacher(tiny_lm, tmp_path, capsys):
+    store, tiny = tiny_lm
+    base = str(store.path(tiny))
+    results = run(tmp_path / "store", diffing("planted-teacher", pipeline(base, 0, STYLE_TEACHER), pipeline(base, 1, {"inducer": "none"}),
+                                              ["prompts", "teacher"]), tmp_path, capsys)
+    assert len(results["cells"]) == 4 and results["factors"] == ["prompts", "teacher"]
+    assert_planted(results, "teacher")
+
+
+def test_planted_filter(tiny_lm, tmp_path, capsys):
+    store, tiny = tiny_lm
+    base = str(store.path(tiny))
+    a = pipeline(base, 0, {"inducer": "none"}, filters=[{"kind": "imprint"}])
+    b = pipeline(base, 0, NEUTRAL_TEACHER)
+    assert_planted(run(tmp_path / "store", diffing("planted-filter", a, b, ["teacher", "filter"]), tmp_path, capsys), "filter")
+
+
+def test_planted_base(tiny_lm, tmp_path, capsys):
+    store, tiny = tiny_lm
+    base = str(store.path(tiny))
+    writer = {"model": {"source": base}, "inducer": "none"}  # the same plain teacher for both
+    a = pipeline(base, 0, writer, inducer=STYLE_TEACHER["inducer"], trait=STYLE)
+    b = pipeline(base, 1, writer)
+    assert_planted(run(tmp_path / "store", diffing("planted-base", a, b, ["base", "prompts"]), tmp_path, capsys), "base")
+
+
+@pytest.mark.slow
+def test_a_crash_in_the_middle_of_the_grid_resumes_without_retraining(tiny_lm, tmp_path):
+    """SIGKILL the run once three cells' scores exist; the rerun keeps every finished artifact
+    as it was (same manifest, same build time) and ends with the uninterrupted run's results."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    store, tiny = tiny_lm
+    base = str(store.path(tiny))
+    experiment = diffing("crash", pipeline(base, 0, {"inducer": "none"}, filters=[{"kind": "imprint"}]),
+                         pipeline(base, 0, NEUTRAL_TEACHER), ["teacher", "filter"])
+    config = tmp_path / "crash.yaml"
+    config.write_text(yaml.safe_dump(experiment))
+    cli = [sys.executable, "-m", "heredity.cli"]
+    root = Path(__file__).resolve().parents[2]
+
+    def finish(store_root: Path) -> dict:
+        done = subprocess.run([*cli, "--store", str(store_root), "run", "-q", str(config)], cwd=root, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr
+        return json.loads((Path(done.stdout.strip().splitlines()[-1]) / "results.json").read_text())
+
+    reference = finish(tmp_path / "reference")
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([*cli, "--store", str(killed), "run", "-q", str(config)], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while len(list((killed / "artifacts").glob("scores-*"))) < 3 if (killed / "artifacts").is_dir() else True:
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    before = {aid: Store(killed).manifest(aid).provenance.started for aid in Store(killed).ids()}
+    assert not any(aid.startswith("report-") for aid in before)
+    assert finish(killed) == reference
+    after = Store(killed)
+    assert all(after.manifest(aid).provenance.started == started for aid, started in before.items())
+    assert len(after.ids()) > len(before)
