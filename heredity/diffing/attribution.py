@@ -33,7 +33,6 @@ import numpy as np
 from heredity import stats
 from heredity.diffing import design
 
-
 # ---------------------------------------------------------------- the data
 
 
