@@ -33,7 +33,6 @@ import numpy as np
 from heredity import stats
 from heredity.diffing import design
 
-
 # ---------------------------------------------------------------- the data
 
 
@@ -41,8 +40,9 @@ def grid(factors: Sequence[str], per_cell: Mapping[tuple[str, ...], Any]) -> np.
     """Stack per-cell scores into the ``(2,)*k + (seeds, probes)`` array.
 
     ``per_cell`` maps ``design.key(cell, factors)`` (a tuple of "A"/"B" in factor order) to a
-    ``[seeds, probes]`` array (a 1-d ``[probes]`` array is one seed). Every cell must be present
-    and have the same shape.
+    ``[seeds, probes]`` array (a 1-d ``[probes]`` array is one seed), or to a list of
+    ``heredity.measure.Score`` (one per seed; their ``per_probe`` values are used). Every cell
+    must be present and have the same shape.
     """
     factors = design.check_factors(factors)
     shape = None
@@ -51,7 +51,10 @@ def grid(factors: Sequence[str], per_cell: Mapping[tuple[str, ...], Any]) -> np.
         k = design.key(cell, factors)
         if k not in per_cell:
             raise ValueError(f"cell {design.name(cell)} has no scores")
-        x = np.asarray(per_cell[k], dtype=float)
+        raw = per_cell[k]
+        if isinstance(raw, list | tuple) and raw and hasattr(raw[0], "per_probe"):
+            raw = [score.per_probe for score in raw]
+        x = np.asarray(raw, dtype=float)
         x = x[None, :] if x.ndim == 1 else x
         if x.ndim != 2 or x.size == 0:
             raise ValueError(f"cell {design.name(cell)}: expected [seeds, probes] scores, got shape {x.shape}")

@@ -57,53 +57,67 @@ def _forward(model, tokenizer, examples, rows_idx, **kwargs):
     return chunk, model(input_ids=ids.to(device), attention_mask=mask.to(device), **kwargs)
 
 
-def completion_logprobs(model, tokenizer, rows: Sequence[dict], *, system: str | None = None, batch_size: int = 8,
-                        max_length: int = 500) -> tuple[np.ndarray, np.ndarray]:
-    """(sum of log p(completion token | everything before), completion token count) per row,
-    the completion followed by the end of turn, under ``render(prompt, system)``."""
+def token_logprobs(model, tokenizer, rows: Sequence[dict], *, system: str | None = None, batch_size: int = 8,
+                   max_length: int = 500) -> list[np.ndarray]:
+    """Per row, log p(token | everything before) of each completion token (the completion
+    followed by the end of turn), under ``render(prompt, system)``; one batched, padded
+    forward pass per ``batch_size`` rows under ``torch.no_grad``."""
     import torch
 
     examples = _examples(tokenizer, rows, system, max_length)
-    total, count = np.zeros(len(rows)), np.zeros(len(rows), dtype=int)
+    out: list[np.ndarray] = [np.zeros(0)] * len(rows)
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
             for idx in _batches(examples, batch_size):
-                chunk, out = _forward(model, tokenizer, examples, idx)
-                logp = torch.log_softmax(out.logits.float(), dim=-1)
+                chunk, result = _forward(model, tokenizer, examples, idx)
+                logp = torch.log_softmax(result.logits.float(), dim=-1)
                 for r, (j, ex) in enumerate(zip(idx, chunk, strict=True)):
                     start = len(ex.prompt) - 1  # logits at t predict token t + 1
                     targets = torch.tensor(ex.completion, device=logp.device)
-                    picked = logp[r, start : start + len(ex.completion)].gather(-1, targets[:, None])[:, 0]
-                    total[j], count[j] = float(picked.sum()), len(ex.completion)
+                    out[j] = logp[r, start : start + len(ex.completion)].gather(-1, targets[:, None])[:, 0].cpu().numpy().astype(float)
     finally:
         model.train(was_training)
-    return total, count
+    return out
 
 
-def completion_states(model, tokenizer, rows: Sequence[dict], *, system: str | None = None, layer: int = -1,
-                      batch_size: int = 8, max_length: int = 500) -> np.ndarray:
-    """``[rows, hidden]``: the mean hidden state (``hidden_states[layer]``) over each row's
-    completion tokens."""
+def completion_logprobs(model, tokenizer, rows: Sequence[dict], **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """(sum of the completion's token log-probabilities, its token count) per row."""
+    per_token = token_logprobs(model, tokenizer, rows, **kwargs)
+    return np.array([x.sum() for x in per_token]), np.array([x.size for x in per_token])
+
+
+def aggregate(values: Sequence[np.ndarray], how: str) -> np.ndarray:
+    """One number per row from per-token values: their mean, sum or max."""
+    fn = {"mean": np.mean, "sum": np.sum, "max": np.max}[how]
+    return np.array([float(fn(v)) if v.size else 0.0 for v in values])
+
+
+def token_states(model, tokenizer, rows: Sequence[dict], *, system: str | None = None, layer: int = -1,
+                 batch_size: int = 8, max_length: int = 500) -> list[np.ndarray]:
+    """Per row, ``[completion tokens, hidden]``: ``hidden_states[layer]`` at each completion token."""
     import torch
 
     examples = _examples(tokenizer, rows, system, max_length)
-    out_states = None
+    out: list[np.ndarray] = [np.zeros((0, 0))] * len(rows)
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
             for idx in _batches(examples, batch_size):
-                chunk, out = _forward(model, tokenizer, examples, idx, output_hidden_states=True)
-                hidden = out.hidden_states[layer].float()
-                if out_states is None:
-                    out_states = np.zeros((len(rows), hidden.shape[-1]))
+                chunk, result = _forward(model, tokenizer, examples, idx, output_hidden_states=True)
+                hidden = result.hidden_states[layer].float()
                 for r, (j, ex) in enumerate(zip(idx, chunk, strict=True)):
-                    out_states[j] = hidden[r, len(ex.prompt) : len(ex)].mean(dim=0).cpu().numpy()
+                    out[j] = hidden[r, len(ex.prompt) : len(ex)].cpu().numpy().astype(float)
     finally:
         model.train(was_training)
-    return out_states if out_states is not None else np.zeros((0, 0))
+    return out
+
+
+def completion_states(model, tokenizer, rows: Sequence[dict], **kwargs) -> np.ndarray:
+    """``[rows, hidden]``: the mean hidden state over each row's completion tokens."""
+    return np.stack([x.mean(axis=0) for x in token_states(model, tokenizer, rows, **kwargs)])
 
 
 class RowScorer(Strict):
@@ -119,11 +133,14 @@ class LogLikelihoodRatio(RowScorer):
     kind: Literal["llr"] = "llr"
     batch_size: int = Field(8, ge=1, description="rows per forward pass (memory, not the result)")
     max_length: int = Field(500, ge=2, description="tokens per row; longer completions are cut, as in training")
+    aggregate: Literal["mean", "sum", "max"] = Field(
+        "mean", description="per-token ratios -> one per row: mean (length-neutral), sum (the sequence's log-likelihood ratio), "
+        "or max (the most trait-typical token: catches a few trait words in otherwise ordinary text)")
 
     def score(self, *, clean, trait_model, tokenizer, rows, trait=None, clean_system=None, trait_system=None):
-        t, n = completion_logprobs(trait_model, tokenizer, rows, system=trait_system, batch_size=self.batch_size, max_length=self.max_length)
-        c, _ = completion_logprobs(clean, tokenizer, rows, system=clean_system, batch_size=self.batch_size, max_length=self.max_length)
-        return (t - c) / np.maximum(n, 1)
+        t = token_logprobs(trait_model, tokenizer, rows, system=trait_system, batch_size=self.batch_size, max_length=self.max_length)
+        c = token_logprobs(clean, tokenizer, rows, system=clean_system, batch_size=self.batch_size, max_length=self.max_length)
+        return aggregate([a - b for a, b in zip(t, c, strict=True)], self.aggregate)
 
 
 @SCORERS.register("probe-similarity")
@@ -131,18 +148,22 @@ class ProbeSimilarity(RowScorer):
     kind: Literal["probe-similarity"] = "probe-similarity"
     layer: int = Field(-1, description="which hidden_states entry (0: embeddings, -1: the last layer)")
     max_new_tokens: int = Field(16, ge=1, description="length of the greedy probe answers that define the direction")
+    probes: int | None = Field(None, ge=1, description="use the trait's first N probes for the direction (None: all)")
     batch_size: int = Field(8, ge=1, description="rows per forward pass (memory, not the result)")
+    aggregate: Literal["mean", "max"] = Field(
+        "mean", description="mean: cosine of the row's mean state; max: the largest per-token cosine in the row")
 
     def direction(self, *, clean, trait_model, tokenizer, trait, clean_system=None, trait_system=None) -> np.ndarray:
         """Mean state of the trait teacher's probe answers minus the clean model's (read by the clean model)."""
         from heredity.models.chat import render
         from heredity.models.generate import generate
 
+        probes = trait.probes[: self.probes] if self.probes else trait.probes
         answers = {}
         for label, model, system in (("trait", trait_model, trait_system), ("clean", clean, clean_system)):
-            prompts = [render(tokenizer, probe, system) for probe in trait.probes]
+            prompts = [render(tokenizer, probe, system) for probe in probes]
             texts = generate(model, tokenizer, prompts, max_new_tokens=self.max_new_tokens, temperature=0, seed=0, batch_size=self.batch_size)
-            rows = [{"i": j, "prompt": probe, "completion": text} for j, (probe, text) in enumerate(zip(trait.probes, texts, strict=True))]
+            rows = [{"i": j, "prompt": probe, "completion": text} for j, (probe, text) in enumerate(zip(probes, texts, strict=True))]
             answers[label] = completion_states(clean, tokenizer, rows, system=clean_system, layer=self.layer, batch_size=self.batch_size).mean(axis=0)
         return answers["trait"] - answers["clean"]
 
@@ -151,10 +172,18 @@ class ProbeSimilarity(RowScorer):
             raise ValueError("probe-similarity needs the trait (its probes define the direction)")
         d = self.direction(clean=clean, trait_model=trait_model, tokenizer=tokenizer, trait=trait,
                            clean_system=clean_system, trait_system=trait_system)
-        states = completion_states(clean, tokenizer, rows, system=clean_system, layer=self.layer, batch_size=self.batch_size)
-        centred = states - states.mean(axis=0, keepdims=True)
-        norms = np.linalg.norm(centred, axis=1) * max(np.linalg.norm(d), 1e-12)
-        return centred @ d / np.maximum(norms, 1e-12)
+        per_token = token_states(clean, tokenizer, rows, system=clean_system, layer=self.layer, batch_size=self.batch_size)
+        unit = d / max(float(np.linalg.norm(d)), 1e-12)
+
+        def cosine(x: np.ndarray, centre: np.ndarray) -> np.ndarray:
+            x = x - centre
+            return x @ unit / np.maximum(np.linalg.norm(x, axis=-1), 1e-12)
+
+        if self.aggregate == "mean":
+            states = np.stack([x.mean(axis=0) for x in per_token])
+            return cosine(states, states.mean(axis=0))
+        centre = np.concatenate(per_token).mean(axis=0)
+        return np.array([float(cosine(x, centre).max()) for x in per_token])
 
 
 # ---------------------------------------------------------------- selection

@@ -160,3 +160,23 @@ def flip_tests(arms: Mapping[float, tuple[Sequence[float], Sequence[float]]]) ->
     if finite.any():
         holm[finite] = multipletests(p[finite], method="holm")[1]
     return [t.model_copy(update={"p_holm": float(h)}) for t, h in zip(tests, holm, strict=True)]
+
+
+def interpolation(curves: Mapping[str, Mapping[float, np.ndarray]], *, draws: int = 2000, seed: int = 0,
+                  bounded: bool = True) -> list[InterpolationPoint]:
+    """``{kind: {alpha: [units, probes] scores}}`` -> one point per (kind, alpha), each with
+    the bootstrap over units (random draws x seeds) and probes together."""
+    from heredity.diffing.attribution import resampled_score
+
+    return [InterpolationPoint(alpha=alpha, kind=kind, score=resampled_score(values, draws=draws, seed=seed, bounded=bounded))
+            for kind, curve in curves.items() for alpha, values in sorted(curve.items())]
+
+
+def flip_arms(fraction: float, arms: Mapping[str, np.ndarray], rows: int | None = None, *, draws: int = 2000, seed: int = 0,
+              bounded: bool = True) -> list[FlipArm]:
+    """``{arm: [units, probes] scores}`` at one fraction -> the arms' scores with intervals
+    (``bounded``: clip intervals to [0, 1], for probabilities and rates)."""
+    from heredity.diffing.attribution import resampled_score
+
+    return [FlipArm(fraction=fraction, arm=arm, rows=rows, score=resampled_score(values, draws=draws, seed=seed, bounded=bounded))
+            for arm, values in arms.items()]

@@ -159,6 +159,10 @@ def test_grid_checks_cells():
     per_cell = {("A",): [[0.1, 0.2]], ("B",): [0.3, 0.4]}
     values = at.grid(["teacher"], per_cell)
     assert values.shape == (2, 1, 2)
+    from heredity.measure import Score
+
+    scores = [Score(label="s", method="exact", p=0.15, ci=(0, 1), n=2, probes=2, per_probe=[0.1, 0.2])] * 3
+    assert at.grid(["teacher"], {("A",): scores, ("B",): scores}).shape == (2, 3, 2)
     with pytest.raises(ValueError, match="cell teacher=B has no scores"):
         at.grid(["teacher"], {("A",): [0.1]})
     with pytest.raises(ValueError, match="same seeds and probes"):

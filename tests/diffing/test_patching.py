@@ -35,7 +35,7 @@ def test_drop_removes_the_subset():
 
 def test_teacher_patch_is_seeded_and_sized():
     out, swapped = patching.teacher_patch(A, B, 0.25, seed=3)
-    again, same = patching.teacher_patch(list(reversed(A)), B, 0.25, seed=3)
+    _, same = patching.teacher_patch(list(reversed(A)), B, 0.25, seed=3)
     assert swapped == same and len(swapped) == 5
     assert {r["i"] for r in out if r["completion"].startswith("T2")} == swapped
     _, other = patching.teacher_patch(A, B, 0.25, seed=4)

@@ -79,3 +79,15 @@ def test_resampled_score_reflects_draw_to_draw_spread():
     a, b = at.resampled_score(same, draws=400), at.resampled_score(spread, draws=400)
     assert a["n"] == 8 and a["seeds"] == 4
     assert (b["ci"][1] - b["ci"][0]) > (a["ci"][1] - a["ci"][0])
+
+
+def test_interpolation_and_flip_arm_builders():
+    rng = np.random.default_rng(0)
+    curve = {a: 0.5 - 0.4 * a + rng.normal(0, 0.02, size=(2, 8)) for a in (0.0, 0.5, 1.0)}
+    points = results.interpolation({"patch": curve, "mixture": curve}, draws=200)
+    assert [(p.kind, p.alpha) for p in points][:3] == [("patch", 0.0), ("patch", 0.5), ("patch", 1.0)]
+    assert points[0].score.p > points[2].score.p and points[0].score.seeds == 2
+    arms = results.flip_arms(0.05, {"swap": curve[1.0], "drop": curve[0.0]}, rows=3, draws=200)
+    assert [a.arm for a in arms] == ["swap", "drop"] and arms[0].rows == 3
+    with pytest.raises(ValidationError):
+        results.flip_arms(0.05, {"erase": curve[0.0]}, draws=100)
