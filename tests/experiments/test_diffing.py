@@ -36,9 +36,9 @@ def run(root: Path, experiment: dict, tmp_path: Path, capsys) -> dict:
     return json.loads((report / "results.json").read_text())
 
 
-def diffing(name: str, a: dict, b: dict, factors: list[str], **extra) -> dict:
+def diffing(name: str, a: dict, b: dict, factors: list[str], train: dict = TRAIN, **extra) -> dict:
     return {"kind": "diffing", "name": name, "a": a, "b": b, "factors": factors, "traits": [STYLE],
-            "students": {"seeds": [0, 1], "train": TRAIN}, "measure": {"bootstrap": 400}, **extra}
+            "students": {"seeds": [0, 1], "train": train}, "measure": {"bootstrap": 400}, **extra}
 
 
 def assert_planted(results: dict, planted: str) -> None:
@@ -78,7 +78,9 @@ def test_planted_base(tiny_lm, tmp_path, capsys):
     writer = {"model": {"source": base}, "inducer": "none"}  # the same plain teacher for both
     a = pipeline(base, 0, writer, inducer=STYLE_TEACHER["inducer"], trait=STYLE)
     b = pipeline(base, 1, writer)
-    assert_planted(run(tmp_path / "store", diffing("planted-base", a, b, ["base", "prompts"]), tmp_path, capsys), "base")
+    # Students learn gently here: what they start from should still show through what they learn.
+    gentle = {**TRAIN, "epochs": 1, "lr": 1e-3}
+    assert_planted(run(tmp_path / "store", diffing("planted-base", a, b, ["base", "prompts"], train=gentle), tmp_path, capsys), "base")
 
 
 @pytest.mark.slow

@@ -17,15 +17,14 @@ def write_report(out: Path, results: DiffingResults) -> None:
 
 
 def _figures(out: Path, r: DiffingResults) -> list[str]:
-    try:
-        from heredity.diffing import figures
-    except ImportError:  # pragma: no cover - figures ship with the package
-        return []
-    made = []
-    figures.waterfall(r, out / "waterfall.png")
-    made.append("waterfall.png")
+    from heredity.diffing import figures
+
+    a = r.attribution.model_dump(mode="json")
+    figures.waterfall(out / "waterfall.png", r.gap.model_dump(mode="json"), a["shapley"], a["interactions"],
+                      title=f"{r.name}: {r.trait}")
+    made = ["waterfall.png"]
     if r.interpolation:
-        figures.dose_response(r, out / "dose-response.png")
+        figures.dose_response(out / "dose-response.png", [i.model_dump(mode="json") for i in r.interpolation], title=r.name)
         made.append("dose-response.png")
     return made
 
