@@ -120,7 +120,7 @@ def bootstrap_ci(values: Sequence[float], statistic, level: float = 0.95, resamp
 def trimmed_mean(values: Sequence[float], trim: float = 0.1) -> float:
     """Mean after dropping the lowest and highest ``trim`` fraction (floor of trim * n each)."""
     x = np.sort(np.asarray(values, dtype=float))
-    k = int(math.floor(trim * x.size))
+    k = math.floor(trim * x.size)
     return float(x[k : x.size - k].mean())
 
 

@@ -9,10 +9,19 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from heredity.judges.base import JUDGES, Agreement, Judge, JudgeConfig, Rubric, agreement, load_rubrics
+from heredity.judges.base import (
+    JUDGES,
+    Agreement,
+    Judge,
+    JudgeConfig,
+    Rubric,
+    agreement,
+    lazy_scorer,
+    load_rubrics,
+)
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in ("base",):
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["JUDGES", "Agreement", "Judge", "JudgeConfig", "Rubric", "agreement", "load_rubrics"]
+__all__ = ["JUDGES", "Agreement", "Judge", "JudgeConfig", "Rubric", "agreement", "lazy_scorer", "load_rubrics"]

@@ -185,3 +185,10 @@ class _Lazy:
         if self.judge is None:
             self.judge = self.make()
         return self.judge
+
+
+def lazy_scorer(config: JudgeConfig, rubric: Rubric) -> Callable[[str], float]:
+    """One text -> its score, with the judge built on first use and kept (building an
+    embedding or model judge loads weights; a trait's ``build()`` must stay cheap)."""
+    lazy = _Lazy(lambda: config.build(rubric))
+    return lambda text: lazy.get().score([text])[0]
