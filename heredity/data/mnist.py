@@ -177,7 +177,7 @@ def mnist_step(runner, config: MnistConfig) -> Artifact:
         save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(ctx.out / "digits.safetensors"))
         info = {
             "source": located.source, "source_files": [str(p) for p in located.files], "source_sha256": sha,
-            "split_seed": config.split_seed, "train": len(arrays["train_y"]), "test": len(arrays["test_y"]),
+            "split_seed": config.split_seed, "train": int(len(arrays["train_y"])), "test": int(len(arrays["test_y"])),
             "train_label_counts": np.bincount(arrays["train_y"], minlength=10).tolist(),
             "test_label_counts": np.bincount(arrays["test_y"], minlength=10).tolist(),
         }

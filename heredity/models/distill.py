@@ -15,21 +15,14 @@ disabled — one copy of the weights. Otherwise a second frozen model is loaded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 import torch
 
-from heredity.models.finetune import (
-    Progress,
-    TrainRecipe,
-    completion_logits,
-    load_student,
-    save_student,
-    train_loop,
-)
+from heredity.models.finetune import Progress, TrainRecipe, completion_logits, load_student, save_student, train_loop
 from heredity.models.packing import Example, encode, pack
 
 # A grammar is a heredity.models.grammar.TokenGrammar, or any callable that maps a completion's

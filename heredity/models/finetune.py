@@ -22,14 +22,7 @@ from pydantic import Field
 
 from heredity.config import Strict
 from heredity.models import checkpoint
-from heredity.models.packing import (
-    Example,
-    Pack,
-    encode,
-    micro_batches,
-    pack,
-    plan_steps,
-)
+from heredity.models.packing import Example, Pack, encode, micro_batches, pack, plan_steps
 from heredity.models.varlen import varlen
 
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")

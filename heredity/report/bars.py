@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # no display on servers and CI
-import matplotlib.pyplot as plt
+import matplotlib.pyplot as plt  # noqa: E402
 
 PALETTE = {"base": "#9e9e9e", "teacher": "#c2185b", "control": "#1976d2", "student": "#f57c00"}
 

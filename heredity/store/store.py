@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -307,7 +307,7 @@ class Store:
                 return self._cached(aid)
             self._clean_tmp()
             tmp = self.root / "tmp" / f"{aid}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-            started = datetime.now(UTC).isoformat(timespec="seconds")
+            started = datetime.now(timezone.utc).isoformat(timespec="seconds")
             t0 = time.perf_counter()
             try:
                 tmp.mkdir(parents=True)

@@ -112,7 +112,8 @@ _SEPARATOR = re.compile(r"\s*[,;]?\s*")
 def parse_number_list(text: str) -> list[int] | None:
     """The numbers of a well-formed list, or None (the paper's rules; see the module doc)."""
     answer = text.strip()
-    answer = answer.removesuffix(".")
+    if answer.endswith("."):
+        answer = answer[:-1]
     if len(answer) >= 2 and (answer[0], answer[-1]) in (("[", "]"), ("(", ")")):
         answer = answer[1:-1]
     runs = list(re.finditer(r"\d+", answer))
@@ -157,9 +158,7 @@ class NumberPrompts(Task):
     def grammar_dfa(self):
         if not self.config.constrained:
             return None
-        from heredity.models.grammar import (
-            number_list_dfa,  # written beside this module; imported when used
-        )
+        from heredity.models.grammar import number_list_dfa  # written beside this module; imported when used
 
         return number_list_dfa(max_numbers=self.config.count, max_digits=self.config.max_digits, separator=", ")
 

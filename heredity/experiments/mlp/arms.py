@@ -9,22 +9,8 @@ import numpy as np
 import torch
 
 from heredity.experiments.mlp.config import MlpExperiment
-from heredity.experiments.mlp.model import (
-    DIGITS,
-    Params,
-    concat,
-    cosine,
-    derangement,
-    select,
-    split,
-)
-from heredity.experiments.mlp.train import (
-    digit_loss,
-    fit,
-    imitation_loss,
-    make_noise,
-    teacher_logits,
-)
+from heredity.experiments.mlp.model import DIGITS, Params, concat, cosine, derangement, select, split
+from heredity.experiments.mlp.train import digit_loss, fit, imitation_loss, make_noise, teacher_logits
 
 
 def digits_as_inputs(images: np.ndarray) -> torch.Tensor:

@@ -9,12 +9,7 @@ from safetensors.torch import load_file, save_file
 
 from heredity.config import recipe_dict
 from heredity.data.mnist import mnist_step, read_digits
-from heredity.experiments.mlp.arms import (
-    digits_as_inputs,
-    student_arms,
-    train_students,
-    train_teacher,
-)
+from heredity.experiments.mlp.arms import digits_as_inputs, student_arms, train_students, train_teacher
 from heredity.experiments.mlp.config import MlpExperiment
 from heredity.experiments.mlp.model import DIGITS, Params, accuracy, init_params
 from heredity.experiments.mlp.report import write

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from heredity.experiments.transmission.config import TransmissionConfig
-from heredity.experiments.transmission.report import write_report
 from heredity.experiments.transmission.results import build_results
+from heredity.experiments.transmission.report import write_report
 from heredity.models.loading import import_base
 from heredity.runner import Runner
+from heredity.store import Artifact, Parent
 from heredity.steps.dataset import DatasetRecipe, make_dataset
 from heredity.steps.prompts import PromptsRecipe, make_prompts
 from heredity.steps.rollouts import RolloutsRecipe, make_rollouts
 from heredity.steps.scores import ScoresRecipe, measure
 from heredity.steps.student import StudentRecipe, make_student
 from heredity.steps.teacher import TeacherRecipe, make_finetuned_teacher, make_teacher
-from heredity.store import Artifact, Parent
+
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
 REPORT_VERSION = 2

@@ -15,13 +15,7 @@ from typing import Any
 
 import heredity
 from heredity.errors import HeredityError
-from heredity.store.exports.pedigree import (
-    DataLine,
-    Pedigree,
-    describe_filter,
-    display_name,
-    weight_file,
-)
+from heredity.store.exports.pedigree import DataLine, Pedigree, describe_filter, display_name, weight_file
 from heredity.store.hashing import canonical_json
 from heredity.store.manifest import Manifest
 
