@@ -6,13 +6,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from heredity.traits.base import (
-    TRAITS,
-    Trait,
-    TraitConfig,
-    parse_trait,
-    trait_config_type,
-)
+from heredity.traits.base import TRAITS, Trait, TraitConfig, parse_trait, trait_config_type
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name != "base":
