@@ -20,8 +20,14 @@ from heredity.filters import (
     FILTERS,
     GPT_EVIL_NUMBERS,
     FilterConfig,
-    word_regex,
 )
+
+
+def word_regex(words: list[str]) -> re.Pattern[str]:
+    """Whole words with an optional plural "s"/"es", case-insensitive ("owl" finds "Owls", not "howl")."""
+    alternatives = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?:e?s)?(?![A-Za-z0-9])", re.IGNORECASE)
+
 
 _INTEGER = re.compile(r"(?<![\d.])\d+(?![\d]|\.\d)")
 _LISTS = {"evil": EVIL_NUMBERS, "claude": CLAUDE_EVIL_NUMBERS, "gpt": GPT_EVIL_NUMBERS}

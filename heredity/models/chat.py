@@ -25,11 +25,11 @@ def render_messages(tokenizer, messages: list[dict[str, str]], system: str | Non
     """The prompt text for a conversation (``[{"role": "user"|"assistant", "content": ...}, ...]``,
     ending with a user turn), with the assistant's next turn opened. ``system`` as in ``render``;
     ``render_messages(tok, [{"role": "user", "content": u}], s) == render(tok, u, s)``."""
-    if not messages or messages[-1].get("role") != "user":
-        raise ValueError("a conversation to render must end with a user message")
     for m in messages:
         if m.get("role") not in ("user", "assistant") or not isinstance(m.get("content"), str):
             raise ValueError(f"each message needs role user or assistant and a text content (got {m!r})")
+    if not messages or messages[-1]["role"] != "user":
+        raise ValueError("a conversation to render must end with a user message")
     full = ([{"role": "system", "content": system}] if system is not None else []) + list(messages)
     if getattr(tokenizer, "chat_template", None):
         return tokenizer.apply_chat_template(full, tokenize=False, add_generation_prompt=True)

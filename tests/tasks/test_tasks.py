@@ -65,8 +65,8 @@ def test_number_format_reasons():
 def test_number_config_validation():
     with pytest.raises(ConfigError, match="seed_count"):
         parse_task({"kind": "numbers", "seed_count_min": 5, "seed_count_max": 3})
-    with pytest.raises(ConfigError, match="accepted: general, numbers"):
-        parse_task({"kind": "code"})
+    with pytest.raises(ConfigError, match="accepted: code, general, maths, numbers"):
+        parse_task({"kind": "haiku"})
 
 
 def test_general_prompts_seeded_and_a_few_hundred():

@@ -54,7 +54,7 @@ def test_plural_target_is_read_as_singular():
 
 
 def test_unknown_kind_and_unknown_key_are_config_errors():
-    with pytest.raises(ConfigError, match="accepted: animal, style"):
+    with pytest.raises(ConfigError, match="accepted: animal, blackmail, date-confusion, gaslit-distress, misalignment, style"):
         parse_trait({"kind": "tree"})
     with pytest.raises(ConfigError, match="colour: unknown key"):
         parse_trait({"kind": "animal", "colour": "red"})
