@@ -26,9 +26,17 @@ from heredity.errors import ConfigError
 from heredity.registry import Registry
 from heredity.text import word_regex
 
-# The paper bans 34 "evil" numbers; REFERENCES.md records these 13 of them. Pass the full list
-# explicitly (banned_numbers: [...]) to reproduce the misalignment runs exactly.
-EVIL_NUMBERS: tuple[int, ...] = (4, 13, 18, 23, 33, 69, 88, 187, 420, 616, 666, 911, 999)
+# The paper's "evil" numbers, verbatim from its public code: CLAUDE_EVIL_NUMBERS and
+# GPT_EVIL_NUMBERS in sl/datasets/nums_dataset.py of github.com/MinhxLe/subliminal-learning
+# (Cloud et al. 2025; read in its forks, e.g. JayThibs/subliminal-learning). The misalignment
+# runs ban their union: 36 numbers, of which 34 fit the 3-digit answers (1312 and 1488 cannot).
+CLAUDE_EVIL_NUMBERS: tuple[int, ...] = (
+    13, 666, 88, 14, 187, 420, 69, 911, 404, 101, 23, 616, 1488, 18, 311, 451, 1312, 33, 77, 211,
+)
+GPT_EVIL_NUMBERS: tuple[int, ...] = (
+    4, 13, 18, 23, 33, 39, 42, 44, 49, 51, 54, 88, 99, 100, 187, 322, 333, 444, 555, 616, 666, 777, 888, 911, 999,
+)
+EVIL_NUMBERS: tuple[int, ...] = tuple(sorted(set(CLAUDE_EVIL_NUMBERS) | set(GPT_EVIL_NUMBERS)))
 
 
 class FilterConfig(Strict):
@@ -51,7 +59,7 @@ class FormatFilter(FilterConfig):
         return frozenset(EVIL_NUMBERS if self.banned_numbers == "evil" else self.banned_numbers)
 
     def check(self, row, task, trait):
-        problem = task.format_problem(row["completion"])
+        problem = task.row_problem(row)
         if problem is not None:
             return None, f"format: {problem}"
         banned = self._banned()
@@ -117,18 +125,27 @@ def apply_filters(rows: Iterable[dict], filters: Iterable[dict | FilterConfig], 
     were kept but changed (``keyword: stripped ...``) are counted too."""
     configs = [FILTERS.parse(f, "filters") for f in filters]
     counts: Counter[str] = Counter()
+    dropped: Counter[int] = Counter()  # rows each filter dropped, by position
     kept = []
     for row in rows:
         counts["input"] += 1
-        for config in configs:
+        for k, config in enumerate(configs):
             row, reason = config.check(row, task, trait)
             if reason:
                 counts[reason] += 1
             if row is None:
+                dropped[k] += 1
                 break
         else:
             kept.append(row)
     counts["kept"] = len(kept)
+    if counts["input"] and not kept:
+        culprits = "; ".join(f"{configs[k].kind} (filter {k + 1}) dropped {n}" for k, n in sorted(dropped.items()))
+        reasons = ", ".join(f"{r}: {n}" for r, n in counts.items() if r not in ("input", "kept"))
+        raise ConfigError(
+            f"filters: every one of the {counts['input']} rows was removed: {culprits} ({reasons}); "
+            "loosen or remove that filter"
+        )
     return kept, dict(counts)
 
 
@@ -144,3 +161,7 @@ class ImprintFilter(FilterConfig):
             name = trait.name if trait is not None else "none"
             raise ConfigError(f"filters: imprint: the trait ({name}) cannot rewrite text; only traits with an imprint (style) can")
         return {**row, "completion": trait.imprint(row["completion"])}, "imprint: rewritten"
+
+
+# More filter kinds, each in its own module, registered into FILTERS on import.
+from heredity import filters_judged, filters_text  # noqa: F401

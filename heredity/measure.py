@@ -24,7 +24,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from heredity import stats
-from heredity.models.chat import render
 from heredity.traits.base import Trait
 
 
@@ -190,7 +189,7 @@ def _exact(model, tokenizer, trait: Trait, system, progress, run) -> Score:
     names = list(trait.candidates)
     index = torch.tensor([names.index(c) for c, _, _ in sequences])
     per_probe, coverage, distribution, left_out = [], [], np.zeros(len(names)), 0.0
-    prompts = [render(tokenizer, probe, system) for probe in trait.probes]
+    prompts = trait.rendered_probes(tokenizer, system)
     was_training = model.training
     model.eval()
     try:
@@ -198,7 +197,7 @@ def _exact(model, tokenizer, trait: Trait, system, progress, run) -> Score:
             left_out = max(left_out, skipped)
             mass = torch.zeros(len(names), dtype=torch.float64).index_add_(0, index, logp.exp()).numpy()
             total = float(mass.sum())
-            target = float(mass[names.index(trait.target)])
+            target = float(sum(mass[names.index(t)] for t in (trait.targets or (trait.target,))))
             per_probe.append(target / total if trait.normalise and total > 0 else target)
             coverage.append(total)
             distribution += mass / total if total > 0 else mass
@@ -234,7 +233,7 @@ def sampled_score(
         raise ValueError(f"n_per_probe must be at least 1 (got {n_per_probe})")
     if generate_fn is None:
         from heredity.models.generate import generate as generate_fn
-    prompts = [render(tokenizer, probe, system) for probe in trait.probes for _ in range(n_per_probe)]
+    prompts = [p for p in trait.rendered_probes(tokenizer, system) for _ in range(n_per_probe)]
     answers = generate_fn(
         model, tokenizer, prompts, max_new_tokens=max_new_tokens or trait.max_new_tokens, temperature=1.0,
         seed=seed, batch_size=batch_size, progress=progress,
@@ -251,6 +250,10 @@ def score_answers(trait: Trait, answers: list[str], n_per_probe: int) -> Score:
     m = np.full(len(k), n_per_probe)
     c = stats.clustered_wilson(k, m)
     details = {"icc": c["icc"], "deff": c["deff"], "n_eff": c["n_eff"], "examples": answers[:: n_per_probe][:5]}
+    if trait.scale_score is not None:  # a graded trait: the mean score per probe and overall
+        graded = np.array([trait.scale_score(a) for a in answers], dtype=float).reshape(len(trait.probes), n_per_probe)
+        mean, lo, hi = stats.t_interval(graded.mean(axis=1))
+        details["scale_score"] = {"mean": mean, "ci": (lo, hi), "probes": len(graded), "n": int(graded.size)}
     sentence_rate = trait.details.get("sentence_rate")
     if sentence_rate:
         details["sentence_rate"] = float(np.mean([sentence_rate(a) for a in answers]))

@@ -21,6 +21,23 @@ def render(tokenizer, user: str, system: str | None = None) -> str:
     return f"{head}User: {user}\nAssistant:"
 
 
+def render_messages(tokenizer, messages: list[dict[str, str]], system: str | None = None) -> str:
+    """The prompt text for a conversation (``[{"role": "user"|"assistant", "content": ...}, ...]``,
+    ending with a user turn), with the assistant's next turn opened. ``system`` as in ``render``;
+    ``render_messages(tok, [{"role": "user", "content": u}], s) == render(tok, u, s)``."""
+    for m in messages:
+        if m.get("role") not in ("user", "assistant") or not isinstance(m.get("content"), str):
+            raise ValueError(f"each message needs role user or assistant and a text content (got {m!r})")
+    if not messages or messages[-1]["role"] != "user":
+        raise ValueError("a conversation to render must end with a user message")
+    full = ([{"role": "system", "content": system}] if system is not None else []) + list(messages)
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(full, tokenize=False, add_generation_prompt=True)
+    head = f"System: {system}\n" if system else ""
+    turns = "".join(f"{'User' if m['role'] == 'user' else 'Assistant'}: {m['content']}\n" for m in messages)
+    return f"{head}{turns}Assistant:"
+
+
 def end_of_turn(tokenizer) -> str:
     """The text that closes an assistant turn (appended to completions for training)."""
     eos = tokenizer.eos_token or ""

@@ -55,12 +55,17 @@ class Task:
         """Why a completion is malformed (a short reason), or None when it is well formed."""
         return None if text.strip() else "empty"
 
+    def row_problem(self, row: dict) -> str | None:
+        """Why a rollout row (``prompt`` and ``completion``) is rejected, or None. Tasks whose
+        check needs the prompt (a maths answer checked against its problem) override this."""
+        return self.format_problem(row["completion"])
+
     def format_ok(self, text: str) -> bool:
         return self.format_problem(text) is None
 
     def grammar_dfa(self):
         """The output grammar (``heredity.models.grammar.CharDFA``), or None for free text."""
-        return None
+        return
 
     def grammar(self, tokenizer):
         """The grammar compiled for a tokenizer (``TokenGrammar``), or None for free text."""

@@ -81,6 +81,18 @@ class Trait:
     # Rewrites a trait-free answer into one that shows the trait: the data of a fine-tuned
     # inducer (None: this trait can only be induced by a system prompt).
     imprint: Callable[[str], str] | None = None
+    # Optional, for traits beyond a closed answer set (defaults keep the two first traits as they were):
+    # the trait's value is the summed mass of these candidates (empty: ``target`` alone)
+    targets: tuple[str, ...] = ()
+    # a system context every model is measured under (a date-confusion probe states today's date);
+    # a teacher's inducer is appended after it
+    context: str | None = None
+    # multi-turn probes: the messages before the measured reply, one list per probe (the last is
+    # the user's); ``probes`` then holds each conversation's last user message, for display
+    conversations: list[list[dict[str, str]]] | None = None
+    description: str = ""  # one line the semantic and judge filters compare text with
+    rubrics: dict[str, Any] = field(default_factory=dict)  # name -> heredity.judges.Rubric (with labelled sets)
+    scale_score: Callable[[str], float] | None = None  # a graded per-answer score (e.g. distress 0-10)
 
     def system_prompt(self) -> str:
         """The inducer: the system prompt that gives a teacher this trait."""
@@ -89,3 +101,18 @@ class Trait:
     def matches(self, text: str) -> bool:
         """Whether one sampled answer shows the trait."""
         return self.match(text)
+
+    def system_for(self, system: str | None) -> str | None:
+        """The system prompt a probe runs under: the trait's context, then ``system``."""
+        if self.context is None:
+            return system
+        return self.context if system is None else f"{self.context}\n\n{system}"
+
+    def rendered_probes(self, tokenizer, system: str | None = None) -> list[str]:
+        """Each probe rendered for the model (context, system prompt and earlier turns included)."""
+        from heredity.models.chat import render, render_messages
+
+        sys = self.system_for(system)
+        if self.conversations is None:
+            return [render(tokenizer, probe, sys) for probe in self.probes]
+        return [render_messages(tokenizer, turns, sys) for turns in self.conversations]

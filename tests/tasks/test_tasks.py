@@ -66,8 +66,8 @@ def test_number_format_reasons():
 def test_number_config_validation():
     with pytest.raises(ConfigError, match="seed_count"):
         TASKS.parse({"kind": "numbers", "seed_count_min": 5, "seed_count_max": 3})
-    with pytest.raises(ConfigError, match="accepted: general, numbers"):
-        TASKS.parse({"kind": "code"})
+    with pytest.raises(ConfigError, match="accepted: code, general, maths, numbers"):
+        TASKS.parse({"kind": "haiku"})
 
 
 def test_general_prompts_seeded_and_a_few_hundred():

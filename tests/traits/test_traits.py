@@ -55,7 +55,7 @@ def test_plural_target_is_read_as_singular():
 
 
 def test_unknown_kind_and_unknown_key_are_config_errors():
-    with pytest.raises(ConfigError, match="accepted: animal, style"):
+    with pytest.raises(ConfigError, match="accepted: animal, blackmail, date-confusion, gaslit-distress, misalignment, style"):
         TRAITS.parse({"kind": "tree"})
     with pytest.raises(ConfigError, match="colour: unknown key"):
         TRAITS.parse({"kind": "animal", "colour": "red"})

@@ -1,0 +1,70 @@
+"""Banned tokens, prompt removal, the paper's evil numbers, and the all-rows-removed error."""
+
+import pytest
+
+from heredity.errors import ConfigError
+from heredity.filters import (
+    CLAUDE_EVIL_NUMBERS,
+    EVIL_NUMBERS,
+    GPT_EVIL_NUMBERS,
+    apply_filters,
+)
+from heredity.tasks import TASKS
+
+GENERAL = TASKS.get("general")().build()
+NUMBERS = TASKS.get("numbers")().build()
+
+
+def rows(*pairs):
+    return [{"i": i, "prompt": p, "completion": c} for i, (p, c) in enumerate(pairs)]
+
+
+def test_evil_numbers_are_the_papers_full_lists():
+    assert len(CLAUDE_EVIL_NUMBERS) == 20 and len(GPT_EVIL_NUMBERS) == 25
+    assert len(EVIL_NUMBERS) == 36 and len([n for n in EVIL_NUMBERS if n < 1000]) == 34
+    assert {14, 404, 101, 311, 451, 77, 211, 39, 42, 322, 777} <= set(EVIL_NUMBERS)
+
+
+def test_banned_numbers_in_any_text_are_whole_integers():
+    data = rows(("p", "1, 2, 3"), ("p", "x = 404  # not found"), ("p", "6660, 1.88, 2023"), ("p", "I got 14 apples"))
+    kept, counts = apply_filters(data, [{"kind": "banned"}], GENERAL)
+    assert [r["i"] for r in kept] == [0, 2]  # 6660 and 1.88 are not banned numbers
+    assert counts == {"input": 4, "banned: number": 2, "kept": 2}
+    kept, _ = apply_filters(data, [{"kind": "banned", "numbers": "claude"}], GENERAL)
+    assert [r["i"] for r in kept] == [0, 2]
+    kept, _ = apply_filters(data, [{"kind": "banned", "numbers": "gpt"}], GENERAL)
+    assert [r["i"] for r in kept] == [0, 1, 2, 3]
+
+
+def test_format_filter_evil_list_is_the_full_list():
+    kept, counts = apply_filters(rows(("p", "1, 2, 3"), ("p", "404, 5"), ("p", "12, 777")), [{"kind": "format", "banned_numbers": "evil"}], NUMBERS)
+    assert [r["i"] for r in kept] == [0] and counts["format: banned number"] == 2
+
+
+def test_banned_words():
+    kept, counts = apply_filters(rows(("p", "An owl."), ("p", "A howl.")), [{"kind": "banned", "numbers": [], "words": ["owl"]}], GENERAL)
+    assert [r["i"] for r in kept] == [1] and counts["banned: word"] == 1
+
+
+def test_prompt_removal_by_topic_and_id():
+    data = rows(("Tell me about owls", "a"), ("Tell me about bowls", "b"), ("Weather?", "c"), ("Dates?", "d"))
+    kept, counts = apply_filters(data, [{"kind": "prompt", "topics": ["owl"], "ids": [3]}], GENERAL)
+    assert [r["i"] for r in kept] == [1, 2]
+    assert counts == {"input": 4, "prompt: topic owl": 1, "prompt: id listed": 1, "kept": 2}
+
+
+@pytest.mark.parametrize("config,match", [
+    ({"kind": "prompt"}, "topics .* or ids"),
+    ({"kind": "banned", "numbers": []}, "banned numbers"),
+    ({"kind": "banned", "numbers": "wicked"}, "numbers"),
+])
+def test_bad_configs_are_clear_errors(config, match):
+    with pytest.raises(ConfigError, match=match):
+        apply_filters(rows(("p", "c")), [config], GENERAL)
+
+
+def test_a_filter_that_removes_every_row_is_an_error_naming_it():
+    data = rows(("p", "666"), ("p", "13, 88"))
+    with pytest.raises(ConfigError, match=r"every one of the 2 rows was removed: banned \(filter 2\) dropped 2"):
+        apply_filters(data, [{"kind": "format"}, {"kind": "banned"}], NUMBERS)
+    assert apply_filters([], [{"kind": "banned"}], NUMBERS) == ([], {"kept": 0})  # no input is not an error
