@@ -286,6 +286,7 @@ def paired_difference(student: Score, control: Score) -> dict[str, Any]:
         log_s = np.log(np.maximum(student.per_probe, tiny))
         log_c = np.log(np.maximum(control.per_probe, tiny))
         lr = stats.paired_test(log_s, log_c)
+        robust = stats.robust_log_ratio(np.exp(log_s), np.exp(log_c))
         result["log_ratio"] = {"mean": lr["difference"], "ci": lr["ci"], "p_value": lr["p_value"], "wilcoxon_p": lr["wilcoxon_p"],
-                               "median": float(np.median(log_s - log_c))}
+                               "median": robust["median"], "median_ci": robust["median_ci"]}
     return result

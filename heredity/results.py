@@ -53,6 +53,7 @@ class LogRatio(Record):
     p_value: float
     wilcoxon_p: float
     median: float | None = Field(None, description="median per-probe log ratio (robust to probes near 0)")
+    median_ci: tuple[float, float] | None = Field(None, description="percentile bootstrap interval of the median, over probes")
 
 
 class Comparison(Record):

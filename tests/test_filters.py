@@ -1,7 +1,7 @@
 import pytest
 
 from heredity.errors import ConfigError
-from heredity.filters import EVIL_NUMBERS, FILTERS, apply_filters, strip_words
+from heredity.filters import EVIL_NUMBERS, apply_filters, strip_words
 from heredity.tasks import TASKS
 from heredity.traits import TRAITS
 

@@ -75,12 +75,13 @@ def test_planted_filter(tiny_lm, tmp_path, capsys):
 def test_planted_base(tiny_lm, tmp_path, capsys):
     store, tiny = tiny_lm
     base = str(store.path(tiny))
-    writer = {"model": {"source": base}, "inducer": "none"}  # the same plain teacher for both
-    a = pipeline(base, 0, writer, inducer=STYLE_TEACHER["inducer"], trait=STYLE)
-    b = pipeline(base, 1, writer)
+    # A's students start from the base fine-tuned to open with the marker (a base of its own);
+    # both pipelines' data is written by the plain tiny model, with or without a neutral prompt.
+    a = pipeline(base, 0, {"model": {"source": base}, "inducer": "none"}, inducer=STYLE_TEACHER["inducer"], trait=STYLE)
+    b = pipeline(base, 0, {"model": {"source": base}, **NEUTRAL_TEACHER})
     # Students learn gently here: what they start from should still show through what they learn.
     gentle = {**TRAIN, "epochs": 1, "lr": 1e-3}
-    assert_planted(run(tmp_path / "store", diffing("planted-base", a, b, ["base", "prompts"], train=gentle), tmp_path, capsys), "base")
+    assert_planted(run(tmp_path / "store", diffing("planted-base", a, b, ["base", "teacher"], train=gentle), tmp_path, capsys), "base")
 
 
 @pytest.mark.slow

@@ -69,7 +69,10 @@ def _by_generation(r: TransmissionResults) -> dict[str, list[tuple[int, object]]
 
 def _log_cell(c) -> str:
     lr = c.log_ratio
-    return "–" if lr is None else f"{lr.mean:+.3f} {fmt_ci(lr.ci, 3)}"
+    if lr is None:
+        return "–"
+    median = f", median {lr.median:+.3f}" if lr.median is not None else ""
+    return f"{lr.mean:+.3f} {fmt_ci(lr.ci, 3)}{median}"
 
 
 def render_markdown(r: TransmissionResults) -> str:
@@ -91,10 +94,11 @@ def render_markdown(r: TransmissionResults) -> str:
     inh_rows = []
     for arm, parts in r.arms.items():
         c, ds = parts.inheritance, parts.dataset
-        median = f"{c.log_ratio.median:+.3f}" if c.log_ratio and c.log_ratio.median is not None else "–"
+        lr = c.log_ratio
+        median = f"{lr.median:+.3f} {fmt_ci(lr.median_ci, 3)}" if lr and lr.median_ci is not None else "–"
         inh_rows.append([arm, fmt_num(c.difference), fmt_ci(c.ci), fmt_p_value(c.p_value), _log_cell(c), median,
                          fmt_p_value(c.log_ratio.p_value) if c.log_ratio else "–", f"{c.wins}/{c.n}", f"{ds.rows_out}/{ds.rows_in}"])
-    lines.append(markdown_table(["arm", "difference", "95% CI", "p", "log ratio (mean) [95% CI]", "log ratio (median)", "p (log)",
+    lines.append(markdown_table(["arm", "difference", "95% CI", "p", "log ratio (mean) [95% CI]", "log ratio (median) [95% CI]", "p (log)",
                                  "probes student > control", "rows kept"], inh_rows))
     cross = [(arm, o) for arm, parts in r.arms.items() for o in parts.other_bases]
     if cross:
@@ -113,6 +117,11 @@ def render_markdown(r: TransmissionResults) -> str:
                   "Generation g's students learn from generation g−1's students (controls from controls), on fresh prompts.", "",
                   markdown_table(["arm", "generation", "student", "control", "difference", "95% CI", "p", "rows kept"], rows),
                   "", "![generations](generations.png)"]
+    fid = [[arm, fmt_num(parts.fidelity.fidelity), fmt_ci(parts.fidelity.ci), parts.fidelity.n]
+           for arm, parts in r.arms.items() if parts.fidelity is not None]
+    if fid:
+        lines += ["", "Fidelity: the student's score over the teacher's, paired by probe (ratio of means, delta-method "
+                  "interval).", "", markdown_table(["arm", "fidelity", "95% CI", "n"], fid)]
     for arm, parts in r.arms.items():
         if parts.dataset.reasons:
             lines += ["", f"Filter counts ({arm}): " + ", ".join(f"{k}: {v}" for k, v in parts.dataset.reasons.items())]
@@ -135,6 +144,8 @@ def render_summary(r: TransmissionResults) -> str:
                   f"  control  {fmt_num(parts.control.p)} {fmt_ci(parts.control.ci)}",
                   f"  student − control {fmt_num(c.difference)} {fmt_ci(c.ci)}, p = {fmt_p_value(c.p_value)}",
                   f"  higher on {c.wins}/{c.n} probes" + (f"; log ratio {_log_cell(c)}" if c.log_ratio else "")]
+        if parts.fidelity is not None:
+            lines.append(f"  fidelity (student / teacher) {fmt_num(parts.fidelity.fidelity)} {fmt_ci(parts.fidelity.ci)}")
         if spec := parts.specificity:
             d = spec.difference
             lines.append(f"  mirror on {spec.trait}: {fmt_num(d.difference)} {fmt_ci(d.ci)}, p = {fmt_p_value(d.p_value)}")

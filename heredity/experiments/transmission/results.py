@@ -43,12 +43,22 @@ class OtherBase(Record):
     inheritance: Comparison = Field(description="student − control (both of this base), paired by probe")
 
 
+class Fidelity(Record):
+    """The student's rate over the teacher's (the seeds' "over 90% fidelity"), paired by probe."""
+
+    fidelity: float
+    ci: tuple[float, float]
+    n: int
+    method: str
+
+
 class Arm(Record):
     dataset: DatasetSummary
     control: ScoreSummary
     student: ScoreSummary
     inheritance: Comparison = Field(description="student − control, paired by probe")
     specificity: Specificity | None = None
+    fidelity: Fidelity | None = Field(None, description="student / teacher, when the teacher shows the trait at all")
     other_bases: list[OtherBase] = Field([], description="cross-base students (student.other_bases), in the file's order")
 
 
@@ -101,6 +111,12 @@ def combine_seeds(artifacts: tuple[Artifact, ...] | list[Artifact]) -> tuple[Sco
 
 def compare(a: Score, b: Score) -> Comparison:
     return Comparison.model_validate(paired_difference(a, b))
+
+
+def fidelity(student: ScoreSummary, teacher: ScoreSummary) -> Fidelity | None:
+    if teacher.p <= 0 or len(student.per_probe) != len(teacher.per_probe):
+        return None
+    return Fidelity.model_validate(stats.fidelity(student.per_probe, teacher.per_probe))
 
 
 def dataset_summary(dataset: Artifact) -> DatasetSummary:

@@ -16,7 +16,7 @@ from heredity.cell import Cell, CellSpec
 from heredity.experiments.transmission.config import TransmissionConfig
 from heredity.experiments.transmission.report import write_report
 from heredity.experiments.transmission.results import (
-    Arm, ControlTrait, Generation, OtherBase, Specificity, TransmissionResults, combine_seeds, compare, dataset_summary,
+    Arm, ControlTrait, Generation, OtherBase, Specificity, TransmissionResults, combine_seeds, compare, dataset_summary, fidelity,
 )
 from heredity.inducers import INDUCERS
 from heredity.runner import Runner
@@ -107,7 +107,8 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
         for arm in config.filters:
             other = [_compare_base(plan, source, cells[(arm, "student", source)], cells[(arm, "control", source)])
                      for source, _ in (others if g == 1 else [])]
-            arms[arm] = _arm(config, cells[(arm, "student", None)], cells[(arm, "control", None)], trait_name, other)
+            arms[arm] = _arm(config, cells[(arm, "student", None)], cells[(arm, "control", None)], trait_name, other,
+                             teacher=combine_seeds([teacher_score])[1])
             teachers[arm] = (cells[(arm, "student", None)].students[0], cells[(arm, "control", None)].students[0])
         generations.append(arms)
 
@@ -135,7 +136,7 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     return runner.step("report", recipe, parents, build, name=config.name)
 
 
-def _arm(config: TransmissionConfig, student: Cell, control: Cell, trait_name: str, other: list[OtherBase]) -> Arm:
+def _arm(config: TransmissionConfig, student: Cell, control: Cell, trait_name: str, other: list[OtherBase], *, teacher) -> Arm:
     s, s_summary = combine_seeds(student.scores[trait_name])
     c, c_summary = combine_seeds(control.scores[trait_name])
     specificity = None
@@ -145,8 +146,8 @@ def _arm(config: TransmissionConfig, student: Cell, control: Cell, trait_name: s
         c2, c2_summary = combine_seeds(control.scores[name])
         # Mirrored: the control-trait student should score higher on its own target.
         specificity = Specificity(trait=name, student=s2_summary, control=c2_summary, difference=compare(c2, s2))
-    return Arm(dataset=dataset_summary(student.dataset), control=c_summary, student=s_summary,
-               inheritance=compare(s, c), specificity=specificity, other_bases=other)
+    return Arm(dataset=dataset_summary(student.dataset), control=c_summary, student=s_summary, inheritance=compare(s, c),
+               specificity=specificity, fidelity=fidelity(s_summary, teacher), other_bases=other)
 
 
 def _compare_base(plan: Plan, source: str, student: Cell, control: Cell) -> OtherBase:
