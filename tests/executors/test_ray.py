@@ -51,6 +51,7 @@ def numbers(report_path: Path) -> dict:
             for arm, a in results["arms"].items()}
 
 
+@pytest.mark.slow  # two runs of a four-cell grid on the tiny model (~30 s); CI runs it (make test)
 def test_two_ray_workers_build_each_artifact_once_and_match_one_process(tiny_lm, tmp_path, capsys, two_workers):
     path = grid(tiny_lm, tmp_path)
     assert main(["--store", str(tmp_path / "local"), "run", "-q", str(path)]) == 0
