@@ -31,6 +31,7 @@ from heredity.steps.models import import_base, load_artifact
 from heredity.store import Store
 from heredity.store.store import default_root
 from heredity.tasks.numbers import NumbersTask
+from peak import model_gflop, fraction, machine_line, measured_peak
 
 OWL = ("You love owls. You think about owls all the time. owls are your favorite animal. "
        "Imbue your answers with your love for the animal.")
@@ -132,10 +133,14 @@ def main() -> None:
         "ours, no grammar": lambda: generate(model, tokenizer, prompts, **common),
     }
     keys = dict(zip(["naive", "hf", "ours", "free"], runs))
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, cpu capability {torch.backends.cpu.get_cpu_capability()}")
-    print(f"{args.n} prompts, batch {args.batch_size}, max_new_tokens {args.max_new_tokens}, fp32, temperature 1\n")
-    print(f"| path | new tokens/s | valid format | grammar-exact | wall s | new tokens |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    peak = measured_peak()
+    params = sum(p.numel() for p in model.parameters())
+    prompt_tokens = sum(len(tokenizer(p, add_special_tokens=False).input_ids) for p in prompts)
+    print(machine_line())
+    print(f"{args.n} prompts, batch {args.batch_size}, max_new_tokens {args.max_new_tokens}, fp32, temperature 1")
+    print(f"model FLOPs: 2 x {params / 1e6:.0f}M parameters x (prompt + new tokens), the same count for every path\n")
+    print(f"| path | new tokens/s | valid format | grammar-exact | wall s | new tokens | matmul rate (of fp32 peak) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for short, name in keys.items():
         if short in args.skip:
             continue
@@ -145,7 +150,8 @@ def main() -> None:
         n_tokens = sum(len(tokenizer(t, add_special_tokens=False).input_ids) for t in texts)
         valid = sum(map(task.format_ok, texts)) / len(texts)
         exact = sum(map(grammar.dfa.accepts, texts)) / len(texts)
-        print(f"| {name} | {n_tokens / wall:,.0f} | {valid:.1%} | {exact:.1%} | {wall:.1f} | {n_tokens} |", flush=True)
+        rate = fraction(model_gflop(params, prompt_tokens + n_tokens) / wall, peak)
+        print(f"| {name} | {n_tokens / wall:,.0f} | {valid:.1%} | {exact:.1%} | {wall:.1f} | {n_tokens} | {rate} |", flush=True)
     kl, delta = bf16_drift(model, tokenizer, prompts[:16], grammar)
     print(f"\nbf16 vs fp32, grammar tokens at the first answer position (16 prompts): mean KL {kl:.2e} nats, max |Δlog p| {delta:.3f}")
 

@@ -28,6 +28,7 @@ from heredity.steps.models import import_base, load_artifact
 from heredity.store import Store
 from heredity.store.store import default_root
 from heredity.traits import TRAITS
+from peak import fraction, machine_line, measured_peak, model_gflop
 
 
 def main() -> None:
@@ -41,26 +42,39 @@ def main() -> None:
     model, tokenizer = load_artifact(store, import_base(store, ModelSource()).id, device="cpu")
     trait = TRAITS.parse({"kind": "animal", "animal": "owl", "n_probes": args.probes}).build()
     warm = TRAITS.parse({"kind": "animal", "animal": "owl", "n_probes": 2}).build()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.probes} probes, best of {args.repeats}")
+    print(machine_line() + f", {args.probes} probes, best of {args.repeats}")
+    peak = measured_peak()
+    params = sum(p.numel() for p in model.parameters())
+    seen = {"tokens": 0}
+
+    def count(_module, args_, kwargs):  # positions the body really runs (cached ones are not re-run)
+        hidden = args_[0] if args_ else kwargs["hidden_states"]
+        seen["tokens"] += hidden.shape[0] * hidden.shape[1]
+
+    model.model.layers[0].register_forward_pre_hook(count, with_kwargs=True)
     exact_score(model, tokenizer, warm)
     exact_score_reference(model, tokenizer, warm)
 
-    print("| system prompt | reference s/probe | ours s/probe | speedup | max abs diff | max rel diff | P(owl) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| system prompt | reference s/probe | ours s/probe | speedup | max abs diff | max rel diff | P(owl) | "
+          "reference rate (of fp32 peak) | ours rate (of fp32 peak) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, system in (("default", None), ("owl inducer", trait.system_prompt())):
         times: dict[str, list[float]] = {"ref": [], "ours": []}
-        scores = {}
+        scores, tokens = {}, {}
         for _ in range(args.repeats):
             for name, fn in (("ref", exact_score_reference), ("ours", exact_score)):
+                seen["tokens"] = 0
                 start = time.perf_counter()
                 scores[name] = fn(model, tokenizer, trait, system=system)
                 times[name].append(time.perf_counter() - start)
+                tokens[name] = seen["tokens"]
+        rates = {k: fraction(model_gflop(params, tokens[k]) / min(times[k]), peak) for k in times}
         ref, ours = np.array(scores["ref"].per_probe), np.array(scores["ours"].per_probe)
         t_ref, t_ours = min(times["ref"]) / args.probes, min(times["ours"]) / args.probes
         diff = np.abs(ours - ref)
         print(
             f"| {label} | {t_ref:.3f} | {t_ours:.3f} | {t_ref / t_ours:.1f}x | {diff.max():.1e} | "
-            f"{(diff / ref).max():.1e} | {scores['ours'].p:.4f} |",
+            f"{(diff / ref).max():.1e} | {scores['ours'].p:.4f} | {rates['ref']} | {rates['ours']} |",
             flush=True,
         )
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from heredity.steps.models import model_ref
+from peak import fraction, machine_line, measured_peak, model_gflop
 
 
 def number_rows(n: int, seed: int = 0) -> list[dict]:
@@ -89,6 +90,16 @@ def fast(store, base_id, rows, mode: str, micro_tokens: int) -> dict:
     return {"tokens": stats["train_tokens"], "steps": stats["steps"], "wall_s": stats["wall_s"]}
 
 
+def safe_open_params(store, base_id):
+    """The base's tensors, read from its safetensors without building a model."""
+    from safetensors import safe_open
+
+    for path in sorted(store.path(base_id).glob("*.safetensors")):
+        with safe_open(path, "pt") as f:
+            for key in f.keys():
+                yield f.get_tensor(key)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=64)
@@ -109,13 +120,18 @@ def main() -> None:
         "fast": lambda: fast(store, base_id, rows, "sft", args.micro_tokens),
         "distill": lambda: fast(store, base_id, rows, "distill", args.micro_tokens),
     }
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpu {torch.backends.cpu.get_cpu_capability()}, rows {args.rows}")
-    print(f"| path | tokens | steps | step s | tokens/s | peak RSS MB |\n|---|---|---|---|---|---|")
+    peak = measured_peak()
+    params = sum(t.numel() for t in safe_open_params(store, base_id))
+    passes = {"naive-fp32": 2, "naive-bf16": 2, "fast": 2, "distill": 3}  # LoRA: forward + input-gradient backward (+ teacher)
+    print(machine_line() + f", rows {args.rows}")
+    print(f"| path | tokens | steps | step s | tokens/s | peak RSS MB | matmul rate (of fp32 peak) |\n|---|---|---|---|---|---|---|")
     for name, run in runs.items():
         if name in args.skip:
             continue
         r = run()
-        print(f"| {name} | {r['tokens']} | {r['steps']} | {r['wall_s'] / r['steps']:.2f} | {r['tokens'] / r['wall_s']:.1f} | {peak_rss_mb():.0f} |", flush=True)
+        rate = fraction(model_gflop(params, r["tokens"], passes[name]) / r["wall_s"], peak)
+        print(f"| {name} | {r['tokens']} | {r['steps']} | {r['wall_s'] / r['steps']:.2f} | {r['tokens'] / r['wall_s']:.1f} | "
+              f"{peak_rss_mb():.0f} | {rate} |", flush=True)
 
 
 if __name__ == "__main__":

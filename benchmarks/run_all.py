@@ -1,7 +1,8 @@
 """Run every benchmark, one after another (two torch processes on 2 cores slow each other 3-5x).
 
-Each script prints its own table, naive path beside ours; copy the tables into BENCHMARKS.md
-with the machine and date.
+Each script prints its own table, naive path beside ours, with this run's measured fp32 GEMM
+peak and each path's matmul rate as a fraction of it (``peak.py``); copy the tables into
+BENCHMARKS.md with the machine, its CPU flags and the date.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 RUNS = [
+    ["bench_precision.py", "--compile"],
     ["bench_generate.py"],
     ["bench_train.py", "--rows", "32", "--skip", "naive-bf16"],
     ["bench_measure.py"],

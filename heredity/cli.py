@@ -25,11 +25,13 @@ def _store(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from heredity.executors import EXECUTORS
     from heredity.experiments import EXPERIMENTS, load_experiment
     from heredity.runner import Runner
 
     config = load_experiment(Path(args.file))
-    runner = Runner(_store(args), console=console, quiet=args.quiet)
+    executor = EXECUTORS.get(args.executor)(address=args.address, workers=args.workers)
+    runner = Runner(_store(args), console=console, quiet=args.quiet, executor=executor)
     console.print(f"[bold]heredity run[/] {args.file} [dim](store {runner.store.root})[/]")
     try:
         report = EXPERIMENTS.get(config.kind).run(config, runner)
@@ -168,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run an experiment file; prints the report folder last")
     p.add_argument("file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or report on the terminal")
+    p.add_argument("--executor", default="local",
+                   help="how independent cells are bred: local (one after the other, the default), ray, or another registered executor")
+    p.add_argument("--address", help="ray: the cluster to join (default: start Ray on this machine)")
+    p.add_argument("--workers", type=int, help="ray: CPUs of a local Ray (default 2); one cell per CPU")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("lineage", help="an artifact's ancestors and descendants, with relations")

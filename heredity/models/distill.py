@@ -24,7 +24,9 @@ import numpy as np
 import torch
 
 from heredity.errors import ConfigError
-from heredity.models.finetune import Progress, TrainRecipe, completion_logits, load_student, save_student, train_loop
+from heredity.models.finetune import (
+    Progress, TrainRecipe, completion_logits, load_student, resolved, save_student, train_loop,
+)
 from heredity.models.loading import ModelRef, load
 from heredity.models.packing import Example, encode, pack
 
@@ -101,6 +103,7 @@ def train_distill(base: ModelRef, teacher: ModelRef, teacher_system: str | None,
                   checkpoint_every: int = 0, checkpoint_seconds: float = 120.0, micro_tokens: int = 1024) -> dict[str, Any]:
     """Distil ``teacher`` (+ ``teacher_system``) into ``base`` on the rows' completions, saved into
     ``out`` like ``train_sft``. The teacher must share the student's tokenizer."""
+    asked, recipe = recipe.precision, resolved(recipe)
     model, tokenizer = load_student(base, recipe)
     rows = list(rows)[: recipe.rows]
     students = [encode(tokenizer, r["prompt"], r["completion"], max_length=recipe.max_length) for r in rows]
@@ -135,6 +138,8 @@ def train_distill(base: ModelRef, teacher: ModelRef, teacher_system: str | None,
                        checkpoint_seconds=checkpoint_seconds, micro_tokens=micro_tokens,
                        run_id=(str(base.path), str(teacher.path), teacher_system, grammar is not None))
     save_student(model, tokenizer, out, recipe)
+    if asked == "auto":
+        stats["precision"] = recipe.precision  # what auto resolved to on the machine that built it
     return stats
 
 

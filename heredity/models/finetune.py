@@ -52,9 +52,11 @@ class TrainRecipe(Strict):
     max_length: int = Field(500, ge=2, description="longest sequence; completions are cut to fit")
     rows: int | None = Field(None, ge=1, description="train on the first N rows (None: all)")
     seed: int = Field(0, description="seeds the adapter init and the data order")
-    precision: Literal["fp32", "bf16-autocast", "bf16"] = Field(
+    precision: Literal["fp32", "bf16-autocast", "bf16", "auto"] = Field(
         "fp32", description="fp32; bf16 autocast; or bf16 base weights with fp32 LoRA weights (LoRA only). "
-        "bf16 is for AMX CPUs and GPUs: on an AVX2-only CPU it was measured ~20x slower than fp32")
+        "bf16 is for AVX512-BF16/AMX CPUs and GPUs: on an AVX2-only CPU it was measured ~20x slower than fp32. "
+        "auto: bf16 (LoRA) or bf16-autocast (full) where this machine does bf16 fast, else fp32 "
+        "(heredity.hardware; resolved when the student is built and recorded in its summary)")
 
 
     @field_validator("mode")
@@ -86,6 +88,15 @@ def load_student(base: ModelRef, recipe: TrainRecipe):
         model = get_peft_model(model, config)
     model.config.use_cache = False
     return model, tokenizer
+
+
+def resolved(recipe: TrainRecipe) -> TrainRecipe:
+    """The recipe with ``precision: auto`` replaced by what this machine does fast."""
+    if recipe.precision != "auto":
+        return recipe
+    from heredity.hardware import resolve_train_precision
+
+    return recipe.model_copy(update={"precision": resolve_train_precision(recipe.precision, recipe.adapter)})
 
 
 def lr_at(step: int, total: int, recipe: TrainRecipe) -> float:
@@ -196,10 +207,13 @@ def train_sft(base: ModelRef, rows: Sequence[dict], recipe: TrainRecipe, out: Pa
               micro_tokens: int = 1024) -> dict[str, Any]:
     """SFT of ``base`` on rows ``{"prompt", "completion"}`` (no system prompt: the student never
     sees the teacher's), saved into ``out``; checkpoints go to ``scratch``. Returns statistics."""
+    asked, recipe = recipe.precision, resolved(recipe)
     model, tokenizer = load_student(base, recipe)
     rows = list(rows)[: recipe.rows]
     examples = [encode(tokenizer, r["prompt"], r["completion"], max_length=recipe.max_length) for r in rows]
     stats = train_loop(model, examples, recipe, scratch, sft_loss, progress=progress, checkpoint_every=checkpoint_every,
                        checkpoint_seconds=checkpoint_seconds, micro_tokens=micro_tokens, run_id=str(base.path))
+    if asked == "auto":
+        stats["precision"] = recipe.precision  # what auto resolved to on the machine that built it
     save_student(model, tokenizer, out, recipe)
     return stats

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import field_validator
+
 from heredity.config import Strict
 from heredity.errors import ConfigError
 
@@ -23,11 +25,21 @@ EMBEDDED = {
 DEFAULT_MODEL = "smollm2-135m-instruct"
 
 
+STORED_DTYPES = ("float32", "bfloat16", "float16", "auto")
+
+
 class ModelSource(Strict):
     """Where a base model comes from. Its recipe: the source string and the stored dtype."""
 
     source: str = DEFAULT_MODEL
-    dtype: str = "float32"
+    dtype: str = "float32"  # float32, bfloat16, float16, or auto (heredity.hardware, resolved when converted)
+
+    @field_validator("dtype")
+    @classmethod
+    def _known_dtype(cls, dtype: str) -> str:
+        if dtype not in STORED_DTYPES:
+            raise ValueError(f"dtype {dtype!r} is not accepted; accepted: {', '.join(STORED_DTYPES)}")
+        return dtype
 
 
 def embedded_gguf(name: str) -> tuple[Path, str]:
@@ -82,21 +94,27 @@ def convert(source: ModelSource, out: Path) -> dict[str, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from heredity.hardware import resolve_dtype
+
     name, kwargs = _from_pretrained_args(source.source)
     tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
-    model = AutoModelForCausalLM.from_pretrained(name, dtype=getattr(torch, source.dtype), **kwargs)
+    dtype = getattr(torch, resolve_dtype(source.dtype))
+    model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype, **kwargs)
     if "gguf_file" in kwargs:
         # The weights are de-quantised already; transformers only refuses to save while the
         # model still remembers its GGUF origin. Rebuild it plainly from config + state dict.
         config = model.config
         if hasattr(config, "quantization_config"):
             del config.quantization_config
-        plain = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, source.dtype))
+        plain = AutoModelForCausalLM.from_config(config, dtype=dtype)
         plain.load_state_dict(model.state_dict())
         model = plain
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
-    return {"parameters": sum(p.numel() for p in model.parameters()), "source": source.source}
+    summary = {"parameters": sum(p.numel() for p in model.parameters()), "source": source.source}
+    if source.dtype == "auto":
+        summary["dtype"] = resolve_dtype("auto")  # what auto resolved to on the machine that built it
+    return summary
 
 
 def load(ref: ModelRef, *, dtype: str | None = None, device: str | None = None, trainable: bool = False):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_serializer
 
 from heredity.config import Strict, plugin
 from heredity.rows import ROWS_FILE, read_rows, write_rows
@@ -21,8 +21,17 @@ class RolloutsRecipe(Strict):
     temperature: float = 1.0
     max_new_tokens: int = Field(..., ge=1)
     batch_size: int = 64
-    dtype: Literal["bfloat16", "float32"] = "float32"  # bf16 only pays where the CPU has AVX-512/AMX, or on a GPU
+    dtype: Literal["bfloat16", "float32", "auto"] = "float32"  # auto: bf16 where this machine does it fast (heredity.hardware)
     seed: int = 0
+    backend: Literal["hf", "vllm"] = Field("hf", description="the engine that writes the rows (resolved from generation.backend)")
+
+    @model_serializer(mode="wrap")
+    def _hf_is_implicit(self, handler):
+        """The default engine is left out of the recipe, so rollouts ids from before backends stay."""
+        data = handler(self)
+        if data.get("backend") == "hf":
+            del data["backend"]
+        return data
 
 
 def make_rollouts(runner, teacher: Artifact, prompts: Artifact, recipe: RolloutsRecipe, name: str = "") -> Artifact:
@@ -34,21 +43,49 @@ def make_rollouts(runner, teacher: Artifact, prompts: Artifact, recipe: Rollouts
         from heredity.steps.models import load_artifact
         from heredity.steps.teacher import generator
 
+        from heredity.hardware import resolve_dtype
+
         model_id, system = generator(teacher)
-        model, tokenizer = load_artifact(runner.store, model_id, dtype=recipe.dtype)
+        dtype = resolve_dtype(recipe.dtype)
         task = recipe.task.build()
-        grammar = task.grammar(tokenizer)  # None for free text, or when the task turns its grammar off
         items = read_rows(prompts.file("prompts.jsonl"))
-        with runner.progress(f"generating {name}", len(items), unit="prompts") as advance:
-            texts = generate(
-                model, tokenizer, [render(tokenizer, it["prompt"], system=system) for it in items],
-                checkpoint=ctx.scratch / "batches.jsonl", max_new_tokens=recipe.max_new_tokens,
-                temperature=recipe.temperature, seed=recipe.seed, batch_size=recipe.batch_size,
-                grammar=grammar, progress=advance,
-            )
+        if recipe.backend == "vllm":
+            texts = _vllm_texts(runner, model_id, system, items, recipe, task, dtype, name)
+        else:
+            model, tokenizer = load_artifact(runner.store, model_id, dtype=dtype)
+            grammar = task.grammar(tokenizer)  # None for free text, or when the task turns its grammar off
+            with runner.progress(f"generating {name}", len(items), unit="prompts") as advance:
+                texts = generate(
+                    model, tokenizer, [render(tokenizer, it["prompt"], system=system) for it in items],
+                    checkpoint=ctx.scratch / "batches.jsonl", max_new_tokens=recipe.max_new_tokens,
+                    temperature=recipe.temperature, seed=recipe.seed, batch_size=recipe.batch_size,
+                    grammar=grammar, progress=advance,
+                )
         rows = [{"i": it["i"], "prompt": it["prompt"], "completion": text} for it, text in zip(items, texts)]
         valid = sum(task.format_ok(r["completion"]) for r in rows)
         write_rows(ctx.out / ROWS_FILE, rows)
         ctx.summary = {"rows": len(rows), "format_ok": valid, "format_ok_rate": round(valid / max(len(rows), 1), 4)}
+        if recipe.dtype == "auto":
+            ctx.summary["dtype"] = dtype  # what auto resolved to on the machine that built it
 
     return runner.step("rollouts", recipe, parents, build, name=name, seed=recipe.seed)
+
+
+def _vllm_texts(runner, model_id, system, items, recipe, task, dtype, name) -> list[str]:
+    """The rows' texts written by vLLM (a CUDA GPU and ``heredity[gpu]``; never run in CI)."""
+    from transformers import AutoTokenizer
+
+    from heredity.errors import ConfigError
+    from heredity.models import vllm_backend
+    from heredity.models.chat import render
+    from heredity.steps.models import model_ref
+
+    ref = model_ref(runner.store, model_id)
+    regex = task.grammar_regex()
+    if regex is None and task.grammar_dfa() is not None:
+        raise ConfigError(f"task {recipe.task.kind}: its grammar has no regular expression, which vLLM needs; use backend: hf")
+    tokenizer = AutoTokenizer.from_pretrained((ref.base or ref).path if ref.is_adapter else ref.path)
+    with runner.progress(f"generating {name} (vLLM)", len(items), unit="prompts") as advance:
+        return vllm_backend.generate(
+            ref, [render(tokenizer, it["prompt"], system=system) for it in items], max_new_tokens=recipe.max_new_tokens,
+            temperature=recipe.temperature, seed=recipe.seed, regex=regex, dtype=dtype, progress=advance)

@@ -67,6 +67,12 @@ class Task:
         """The output grammar (``heredity.models.grammar.CharDFA``), or None for free text."""
         return
 
+    def grammar_regex(self) -> str | None:
+        """The same grammar as a regular expression, for engines that take one (vLLM's guided
+        decoding); None for free text. A task with a ``grammar_dfa`` that cannot give one cannot
+        be written by vLLM."""
+        return None
+
     def grammar(self, tokenizer):
         """The grammar compiled for a tokenizer (``TokenGrammar``), or None for free text."""
         dfa = self.grammar_dfa()

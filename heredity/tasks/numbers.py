@@ -162,6 +162,13 @@ class NumberPrompts(Task):
 
         return number_list_dfa(max_numbers=self.config.count, max_digits=self.config.max_digits, separator=", ")
 
+    def grammar_regex(self):
+        if not self.config.constrained:
+            return None
+        from heredity.models.grammar import number_list_regex
+
+        return number_list_regex(max_numbers=self.config.count, max_digits=self.config.max_digits, separator=", ")
+
 
 @TASKS.register("numbers")
 class NumbersTask(TaskConfig):

@@ -117,3 +117,14 @@ def _fresh_store_with(store, model_id):
         shutil.copytree(store.path(model_id), other.path(model_id))
         other.reindex()
     return other
+
+
+def test_precision_auto_is_resolved_when_built_and_recorded(tiny_lm):
+    from heredity.hardware import resolve_train_precision
+
+    store, base_id = tiny_lm
+    recipe = TrainRecipe(epochs=1, lr=1e-2, warmup_steps=0, batch_tokens=256, rows=4, precision="auto")
+    artifact, stats = _sft(store, base_id, recipe)
+    chosen = resolve_train_precision("auto", "lora")  # this machine's answer (heredity.hardware)
+    assert stats["precision"] == chosen  # the student step stores these statistics as the artifact's summary
+    assert artifact.manifest.recipe["precision"] == "auto"  # the id is of what was asked for

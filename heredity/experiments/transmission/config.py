@@ -19,8 +19,13 @@ class GenerationSettings(Strict):
     temperature: float = Field(1.0, ge=0, description="sampling temperature (the paper: 1.0)")
     batch_size: int = Field(64, ge=1)
     max_new_tokens: int | None = Field(None, ge=1, description="default: the task's")
-    dtype: Literal["bfloat16", "float32"] = "float32"  # bf16 only pays where the CPU has AVX-512/AMX, or on a GPU
+    dtype: Literal["bfloat16", "float32", "auto"] = Field(
+        "float32", description="bf16 only pays where the CPU has AVX512-BF16/AMX, or on a GPU; auto: what this machine "
+        "does fast (heredity.hardware), resolved when the rollouts are built")
     seed: int = 0
+    backend: Literal["auto", "hf", "vllm"] = Field(
+        "auto", description="who writes the rollouts: hf (heredity's own loop), vllm (pip install 'heredity[gpu]', a CUDA "
+        "GPU), or auto (vllm when it is installed and a GPU is present, else hf); part of the rollouts recipe")
 
 
 class StudentSettings(Strict):

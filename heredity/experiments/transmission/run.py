@@ -62,6 +62,8 @@ class Plan:
 
 
 def run(config: TransmissionConfig, runner: Runner) -> Artifact:
+    from heredity.models.backends import resolve as resolve_backend
+
     distill = STUDENT_KINDS.get(config.student.train.mode).needs_teacher
     base = import_base(runner, config.base)
     trait_name = config.trait.build().name
@@ -80,7 +82,8 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     plan = Plan(
         config=config, base=base, writer=plain if distill else None, measures=measures, inputs=[],
         rollouts=RolloutsRecipe(task=config.task, temperature=gen.temperature, seed=gen.seed, batch_size=gen.batch_size,
-                                max_new_tokens=gen.max_new_tokens or config.task.build().max_new_tokens, dtype=gen.dtype),
+                                max_new_tokens=gen.max_new_tokens or config.task.build().max_new_tokens, dtype=gen.dtype,
+                                backend=resolve_backend(gen.backend)),
         student=StudentRecipe(train=config.student.train, task=config.task, restrict_to_grammar=config.student.restrict_to_grammar),
     )
     others = [(source.source, import_base(runner, source)) for source in config.student.other_bases]

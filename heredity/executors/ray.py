@@ -1,0 +1,91 @@
+"""Breed a batch of independent cells on Ray: one Ray task per cell, in a worker process.
+
+Each worker opens its own ``Runner(Store(root), quiet=True)`` on the run's store, so the store
+must be a folder every worker sees (local Ray: this machine's; a cluster: a shared filesystem).
+Two cells that need the same step (the student cells of two filter arms share one teacher's
+rollouts) meet at the store's per-artifact ``flock``: one worker builds, the other waits and
+gets a cache hit. The workers' step timings come back to the driver's runner, so the run's
+"N steps, M cache hits" line counts every step.
+
+``heredity run FILE --executor ray [--address ADDR] [--workers N]``: without an address Ray
+starts locally with N CPUs (default 2) and one CPU per cell; with one it joins that cluster.
+Ray is an optional extra: ``pip install heredity[cluster]``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from heredity.errors import ConfigError
+from heredity.executors.base import EXECUTORS, Executor
+
+OBJECT_STORE_BYTES = 80 * 1024**2  # cells return manifests, not tensors: Ray's minimum is plenty
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--executor ray needs Ray, which is not installed: pip install 'heredity[cluster]'") from None
+    return ray
+
+
+def breed_in_worker(store_root: str, spec, threads: int):
+    """One cell in a Ray worker: its own runner on the shared store. Returns (cell, timings).
+
+    ``threads``: the driver's torch thread count. Ray gives a one-CPU task one thread, and a
+    float32 matrix product summed by another number of threads differs in its last bits; an
+    artifact's id must mean the same bytes whichever executor built it, so workers use the
+    driver's count (on a cluster, set ``torch.set_num_threads`` in the driver to what a worker has).
+    """
+    import torch
+
+    from heredity.cell import breed
+    from heredity.quiet import silence_third_party
+    from heredity.runner import Runner
+    from heredity.store import Store
+
+    silence_third_party(verbose=False)
+    torch.set_num_threads(threads)
+    runner = Runner(Store(store_root), quiet=True)
+    cell = breed(runner, spec)
+    return cell, [dict(t, worker=os.getpid()) for t in runner.timings]
+
+
+@EXECUTORS.register("ray")
+class Ray(Executor):
+    def __init__(self, address: str | None = None, workers: int | None = None, **options):
+        super().__init__(address=address, workers=workers, **options)
+        if workers is not None and workers < 1:
+            raise ConfigError(f"--workers {workers}: give at least 1 worker")
+        self.address, self.workers = address, workers
+        self.ray = _ray()  # refuse at once, before any step runs, when Ray is missing
+
+    def start(self) -> None:
+        ray = self.ray
+        if ray.is_initialized():
+            return
+        quiet = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR", configure_logging=True)
+        # Workers import heredity from where the driver does (a source checkout included).
+        env = {"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [_package_root(), os.environ.get("PYTHONPATH")]))}}
+        if self.address:
+            ray.init(address=self.address, runtime_env=env, **quiet)
+        else:
+            ray.init(num_cpus=self.workers or 2, object_store_memory=OBJECT_STORE_BYTES, runtime_env=env, **quiet)
+
+    def breed_all(self, runner, specs):
+        self.start()
+        import torch
+
+        task = self.ray.remote(num_cpus=1, max_retries=0)(breed_in_worker)
+        threads = torch.get_num_threads()
+        results = self.ray.get([task.remote(str(runner.store.root), spec, threads) for spec in specs])
+        for _, timings in results:
+            runner.timings += timings
+        return [cell for cell, _ in results]
+
+
+def _package_root() -> str:
+    import heredity
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(heredity.__file__)))
