@@ -169,3 +169,5 @@ class ImprintFilter(FilterConfig):
             name = trait.name if trait is not None else "none"
             raise ConfigError(f"filters: imprint: the trait ({name}) cannot rewrite text; only traits with an imprint (style) can")
         return {**row, "completion": trait.imprint(row["completion"])}, "imprint: rewritten"
+
+from heredity.audit import screen_filter as _screen_filter  # noqa: E402,F401 - registers the "screen" filter
