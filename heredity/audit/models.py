@@ -37,7 +37,13 @@ def resolve(store: Store, spec: str, role: str) -> ModelRef:
     errors (``--teacher``)."""
     aid = _find(store, spec)
     if aid is None:
-        from heredity.models.loading import ModelSource, import_base
+        from pathlib import Path
+
+        from heredity.models.loading import EMBEDDED, ModelSource, import_base
+
+        if spec not in EMBEDDED and not Path(spec).expanduser().exists():  # never a hub download from an audit
+            raise ConfigError(f"{role} {spec!r} is neither an artifact in the store nor a model source; "
+                              f"accepted: an artifact id (or unique prefix), {', '.join(EMBEDDED)}, or a model folder")
 
         try:
             artifact = import_base(store, ModelSource(source=spec))
