@@ -170,4 +170,4 @@ class ImprintFilter(FilterConfig):
             raise ConfigError(f"filters: imprint: the trait ({name}) cannot rewrite text; only traits with an imprint (style) can")
         return {**row, "completion": trait.imprint(row["completion"])}, "imprint: rewritten"
 
-from heredity.audit import screen_filter as _screen_filter  # noqa: E402,F401 - registers the "screen" filter
+from heredity.audit import screen_filter as _screen_filter  # noqa: F401 - registers the "screen" filter

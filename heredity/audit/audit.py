@@ -20,7 +20,13 @@ from heredity.audit import inheritance as inh
 from heredity.audit import quirks as qk
 from heredity.audit.models import ModelRef, default_base, resolve
 from heredity.audit.probes import discovery_probes, trait_configs
-from heredity.audit.results import AuditResults, Difference, Finding, ModelRead, report_md
+from heredity.audit.results import (
+    AuditResults,
+    Difference,
+    Finding,
+    ModelRead,
+    report_md,
+)
 from heredity.config import Strict
 from heredity.errors import ConfigError
 from heredity.store import Artifact, Parent, Store, write_json

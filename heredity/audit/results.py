@@ -64,10 +64,10 @@ def report_md(results: AuditResults) -> str:
         "",
         *(f"- {m.role}: `{m.id}`" + (" (under its system prompt)" if m.system_prompt else "") for m in results.models),
         "",
-        f"Inheritance score = (student - control) / (teacher - base), 95% CI by {results.findings[0].ci_method if results.findings else 'bootstrap'}. "
+        (f"Inheritance score = (student - control) / (teacher - base), 95% CI by {results.findings[0].ci_method if results.findings else 'bootstrap'}. "
         f"p-values: paired t-tests across probes, {results.correction}-adjusted across all {len(results.findings)} findings "
         f"(alpha {results.alpha}). Trait estimator: {results.estimator}. "
-        f"Control: {'the base' if roles['control'].id == roles['base'].id else '`' + roles['control'].id + '`'}.",
+        f"Control: {'the base' if roles['control'].id == roles['base'].id else '`' + roles['control'].id + '`'}."),
         "",
         "| finding | teacher | base | student | control | student - control [95% CI] | adj. p | inheritance [95% CI] | n | verdict |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -79,6 +79,6 @@ def report_md(results: AuditResults) -> str:
             f"| {sc.difference:+.3g} [{sc.ci[0]:+.3g}, {sc.ci[1]:+.3g}] | {sc.p_adjusted:.2g} "
             f"| {f.score:.2f} [{f.ci[0]:.2f}, {f.ci[1]:.2f}] | {f.n} | {f.verdict} |"
         )
-    lines += ["", "Quirks are the first reply words the teacher makes most likely over its base on a broad probe set "
-              "(traits' probes, tasks' prompts, general questions); their levels are P(first reply token is the word)."]
+    lines += ["", ("Quirks are the first reply words the teacher makes most likely over its base on a broad probe set "
+                   "(traits' probes, tasks' prompts, general questions); their levels are P(first reply token is the word).")]
     return "\n".join(lines) + "\n"

@@ -230,9 +230,9 @@ def report_md(scored: list[dict], results: ScreenResults) -> str:
     lines = [
         f"# Screen of `{results.dataset}` for the signature of teacher `{results.teacher}`",
         "",
-        f"{results.rows} rows scored against base `{results.base}`; ranked by `{results.by}`; the top {results.top_k} flagged. "
+        (f"{results.rows} rows scored against base `{results.base}`; ranked by `{results.by}`; the top {results.top_k} flagged. "
         f"llr = teacher-forced log P(teacher) - log P(base) of the completion (mean per token, sum); projection = the base's mean "
-        f"completion activation at layer {results.layer} on the trait direction ({results.direction_probes} contrastive probes).",
+        f"completion activation at layer {results.layer} on the trait direction ({results.direction_probes} contrastive probes)."),
         "",
         "| rank | i | llr_mean | llr_sum | projection | tokens | completion |",
         "| --- | --- | --- | --- | --- | --- | --- |",

@@ -49,7 +49,7 @@ def test_the_dog_trained_model_is_not_flagged(bred, owl_audit):
 
 
 def test_the_audit_is_an_artifact_with_the_models_as_parents(owl_audit):
-    store, ids, artifact, results = owl_audit
+    store, ids, artifact, _ = owl_audit
     assert artifact.manifest.kind == "audit"
     relations = {p.relation: p.id for p in artifact.manifest.parents}
     assert relations == {"teacher": ids["teacher"], "evaluated": ids["student"], "base": ids["base"], "control": ids["control"]}

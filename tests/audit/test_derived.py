@@ -50,7 +50,7 @@ def test_every_bred_model_is_derived_from_its_base_and_not_from_unrelated_ones(b
         scores[name] = (true_parent.score, stranger.score)
     assert min(t for t, _ in scores.values()) > THRESHOLD > max(s for _, s in scores.values())
     # another family (SmolLM2: other width, depth) is rejected on shapes, with the reason
-    smol_store, smol_id = smollm
+    _, smol_id = smollm
     across = derived_from(store, smol_id, ids["student"])
     assert not across.derived and across.score is None and "different architecture" in across.reason
 

@@ -1,6 +1,8 @@
 """Screening a planted dataset: rows written by the owl teacher (SmolLM2 + the owl system
 prompt) among rows written by the clean model are ranked first."""
 
+import json
+
 import pytest
 
 from heredity.audit.screen import auc, screen
@@ -8,8 +10,6 @@ from heredity.errors import ConfigError
 from heredity.filters import apply_filters
 from heredity.models.chat import render
 from heredity.rows import ROWS_FILE, read_rows, write_rows
-import json
-
 from heredity.store import Parent, write_json
 from heredity.tasks.general import GeneralTask
 from heredity.traits.animal import INDUCER
@@ -47,12 +47,12 @@ def planted(smollm):
 
 @pytest.fixture(scope="module")
 def screened(planted):
-    store, teacher, base, data, _ = planted
+    store, teacher, _, data, _ = planted
     return screen(store, data, teacher, recipe={"top_k": 8, "direction_probes": 16})
 
 
 def test_planted_rows_rank_first(planted, screened):
-    _, _, _, _, truth = planted
+    truth = planted[-1]
     rows = read_rows(screened.file(ROWS_FILE))
     assert [r["i"] for r in rows] == list(range(N_ROWS))  # rows.jsonl order kept, columns added
     positive = [r["i"] in truth for r in rows]
@@ -80,7 +80,7 @@ def test_the_screen_is_an_artifact_and_its_filter_drops_the_flagged_rows(planted
 
 
 def test_bad_inputs(planted):
-    store, teacher, base, data, _ = planted
+    store, teacher, _, data, _ = planted
     with pytest.raises(ConfigError, match="accepted: a dataset or rollouts artifact"):
         screen(store, teacher, teacher)
     with pytest.raises(ConfigError, match="layer"):
