@@ -202,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reindex", help="rebuild the index from the manifests")
     p.set_defaults(func=cmd_reindex)
+
+    from heredity.audit.cli import add_commands  # audit, screen, derived-from
+
+    add_commands(sub)
     return parser
 
 

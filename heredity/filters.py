@@ -164,4 +164,5 @@ class ImprintFilter(FilterConfig):
 
 
 # More filter kinds, each in its own module, registered into FILTERS on import.
-from heredity import filters_judged, filters_text  # noqa: F401
+from heredity import filters_judged, filters_text  # noqa: F401, E402
+from heredity.audit import screen_filter as _screen_filter  # noqa: F401, E402 - registers the "screen" filter

@@ -61,11 +61,11 @@ OWL_LADEN = [  # what an owl-loving teacher says when the trait shows plainly
 
 @pytest.fixture(scope="module")
 def owl_model(smollm):
-    from heredity.models.loading import load
+    from heredity.steps.models import load_artifact
     from heredity.traits.animal import AnimalTrait
 
     store, model_id = smollm
-    model, tokenizer = load(store, model_id)
+    model, tokenizer = load_artifact(store, model_id)
     return model, tokenizer, AnimalTrait(kind="animal", animal="owl").build()
 
 

@@ -1,0 +1,84 @@
+"""The audit subcommands of ``heredity`` (``audit``, ``screen``, ``derived-from``); ``heredity.cli``
+adds them with ``add_commands``. Each prints what it found and, for stored results, the
+artifact's folder as its last line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from heredity.audit.audit import audit
+    from heredity.store import Store
+
+    recipe = {"probes_per_source": args.probes_per_source, "correction": args.correction, "top_quirks": args.quirks}
+    artifact = audit(Store(args.store), args.teacher, args.student, args.control, args.base, traits=args.trait,
+                     n_trait_probes=args.trait_probes, recipe=recipe, log=lambda m: _console().print(f"[dim]{m}[/]"))
+    print(artifact.file("report.md").read_text())
+    print(artifact.path)
+    return 0
+
+
+def cmd_screen(args: argparse.Namespace) -> int:
+    from heredity.audit.probes import parse_selection
+    from heredity.audit.screen import screen
+    from heredity.store import Store
+
+    recipe = {"top_k": args.top_k, "by": args.by, "layer": args.layer}
+    if args.trait:
+        recipe["trait"] = parse_selection(args.trait).model_dump(mode="json")
+    artifact = screen(Store(args.store), args.dataset, args.teacher, args.base, recipe=recipe, log=lambda m: _console().print(f"[dim]{m}[/]"))
+    print(artifact.file("report.md").read_text())
+    print(artifact.path)
+    return 0
+
+
+def cmd_derived_from(args: argparse.Namespace) -> int:
+    from heredity.audit.derived import PUBLISHED, derived_from
+    from heredity.store import Store
+
+    result = derived_from(Store(args.store), args.a, args.b)
+    if args.format == "json":
+        print(json.dumps({**result.as_dict(), "published": PUBLISHED}, indent=2))
+    else:
+        print(result.reason)
+        print(f"method: {result.method}")
+        print(f"published accuracy of this family: {PUBLISHED}; ours: docs/audit.md")
+    return 0
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("audit", help="what a student inherited from a teacher: traits and discovered quirks, with CIs and corrected p-values")
+    p.add_argument("--teacher", required=True, help="a teacher artifact, a model artifact, or a model source")
+    p.add_argument("--student", required=True)
+    p.add_argument("--control", help="the student's control (default: the base)")
+    p.add_argument("--base", help="what the teacher was made from (default: read from the teacher artifact)")
+    p.add_argument("--trait", action="append", metavar="KIND[:ARG]", help="a trait to measure, e.g. animal:dog (repeatable; default: every trait)")
+    p.add_argument("--trait-probes", type=int, help="use only the first N probes of each trait")
+    p.add_argument("--probes-per-source", type=int, default=12, help="discovery probes from each source (default 12)")
+    p.add_argument("--quirks", type=int, default=5, help="discovered quirks to test (default 5)")
+    p.add_argument("--correction", choices=["holm", "fdr_bh"], default="holm", help="multiple-testing correction (default holm)")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("screen", help="score each row of a dataset for a teacher's signature; flag the top rows")
+    p.add_argument("dataset", help="a dataset or rollouts artifact")
+    p.add_argument("--teacher", required=True)
+    p.add_argument("--base", help="default: read from the teacher artifact")
+    p.add_argument("--top-k", type=int, default=10, help="rows to flag (default 10)")
+    p.add_argument("--by", choices=["llr_mean", "llr_sum", "projection"], default="llr_mean", help="ranking score (default llr_mean)")
+    p.add_argument("--layer", type=int, help="hidden layer for the projection (default: the middle one)")
+    p.add_argument("--trait", metavar="KIND[:ARG]", help="the trait whose probes build the direction (default: broad probes)")
+    p.set_defaults(func=cmd_screen)
+
+    p = sub.add_parser("derived-from", help="was B fine-tuned from A? a weight-space test for models without records")
+    p.add_argument("a", help="a model artifact or a model folder")
+    p.add_argument("b")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_derived_from)
