@@ -24,6 +24,8 @@ KINDS: dict[str, Role] = {
     "report": "report",      # an experiment's results.json, report.md and figures
     "data": "data",          # an external data set brought into the store (MNIST digits)
     "row-scores": "evaluation",  # per-row scores of how much a teacher's rows carry a behaviour
+    "screen": "evaluation",  # a dataset's rows scored for a teacher's signature (heredity screen)
+    "audit": "report",       # a teacher fingerprinted and a student scanned (heredity audit)
 }
 
 RELATIONS: dict[str, str] = {
