@@ -15,6 +15,7 @@ from rich.progress import (
 )
 
 from heredity.config import recipe_dict
+from heredity.display import safe
 from heredity.store import Artifact, Parent, Store
 from heredity.store.store import Build
 
@@ -39,7 +40,7 @@ class Runner:
         seed: int | None = None,
     ) -> Artifact:
         recipe_json = recipe if isinstance(recipe, dict) else recipe_dict(recipe)
-        label = f"{kind}{f' {name}' if name else ''}"
+        label = safe(f"{kind}{f' {name}' if name else ''}")  # names are data, never markup
         t0 = time.perf_counter()
         produced = self.store.produce(kind, recipe_json, parents, build, name=name, seed=seed)
         wall = time.perf_counter() - t0
@@ -59,7 +60,7 @@ class Runner:
             TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
         ]
         with Progress(*columns, console=self.console, transient=True, disable=self.quiet) as bar:
-            task = bar.add_task(description, total=total, rate="")
+            task = bar.add_task(safe(description), total=total, rate="")
             t0 = time.perf_counter()
             done = 0
 
