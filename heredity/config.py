@@ -76,8 +76,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
     except RecursionError:
         raise ConfigError(f"{path}: invalid YAML: nested too deeply (the limit is {limits.MAX_DEPTH} levels)") from None
-    except ValueError as exc:  # e.g. an integer literal of more than 4,300 digits
-        raise ConfigError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    except ValueError as exc:  # e.g. an integer literal of more than 4,300 digits (Python will not read it)
+        text = str(exc).splitlines()[0]
+        if "integer string conversion" in text:
+            text = "an integer of more than 4,300 digits"
+        raise ConfigError(f"{path}: invalid YAML: {text}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(data).__name__}")
     limits.check(data, path)

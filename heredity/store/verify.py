@@ -62,7 +62,8 @@ def check_one(store: Store, name: str, report: Report) -> list[tuple[str, str, s
     return [(p.id, p.relation, p.digest) for p in checked.manifest.parents] if checked.manifest else []
 
 
-def _close_chain(store: Store, parents_of: dict[str, list[tuple[str, str, str | None]]], report: Report) -> None:
+def _close_chain(store: Store, parents_of: dict[str, list[tuple[str, str, str | None]]], report: Report,
+                 reported_missing: frozenset[str] = frozenset()) -> None:
     """Every recorded parent digest must match the parent as it is now; every parent must exist."""
     digests: dict[str, str | None] = {}
     for child, parents in parents_of.items():
@@ -73,8 +74,8 @@ def _close_chain(store: Store, parents_of: dict[str, list[tuple[str, str, str | 
                 except StoreError:
                     digests[pid] = None
             if digests[pid] is None:
-                if pid in report.failed_ids:
-                    continue  # already reported as missing
+                if pid in reported_missing:
+                    continue  # already reported as a missing ancestor
                 report.fail(child, f"{child}: its {relation} parent {pid} is missing from the store (deleted or never copied)")
             elif recorded is None:
                 report.warnings.append(f"{child}: records no digest for its {relation} parent {pid} (built by an older heredity)")
@@ -101,6 +102,7 @@ def verify(store: Store, root_id: str | None = None) -> Report:
         _close_chain(store, parents_of, report)
         return report
     seen: set[str] = set()
+    missing: set[str] = set()
     frontier = [root_id]
     while frontier:
         aid = frontier.pop(0)
@@ -110,8 +112,9 @@ def verify(store: Store, root_id: str | None = None) -> Report:
         if not store.path(aid).exists():
             report.checked.append(aid)
             report.fail(aid, f"{aid}: ancestor is missing from the store")
+            missing.add(aid)
             continue
         parents_of[aid] = check_one(store, aid, report)
         frontier += [pid for pid, _, _ in parents_of[aid]]
-    _close_chain(store, parents_of, report)
+    _close_chain(store, parents_of, report, frozenset(missing))
     return report
