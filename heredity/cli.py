@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
+from heredity.display import plain, plain_block, safe
 from heredity.errors import HeredityError
 
 console = Console(stderr=True)
@@ -32,22 +32,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_experiment(Path(args.file))
     executor = EXECUTORS.get(args.executor)(address=args.address, workers=args.workers)
     runner = Runner(_store(args), console=console, quiet=args.quiet, executor=executor)
-    console.print(f"[bold]heredity run[/] {args.file} [dim](store {runner.store.root})[/]")
+    console.print(f"[bold]heredity run[/] {safe(args.file)} [dim](store {safe(runner.store.root)})[/]")
     try:
         report = EXPERIMENTS.get(config.kind).run(config, runner)
     except KeyboardInterrupt:
-        console.print(f"\n[yellow]interrupted[/]: finished steps are kept; run `heredity run {args.file}` again to resume.")
+        console.print(f"\n[yellow]interrupted[/]: finished steps are kept; run `heredity run {safe(args.file)}` again to resume.")
         return 130
     hits = sum(t["cached"] for t in runner.timings)
     console.print(f"[dim]{len(runner.timings)} steps, {hits} cache hits[/]")
+    # Every step, cache hits included, was checked against its recorded digest as it was produced,
+    # so the report shown is the one that was built (a hand-edited report is refused).
     if not args.quiet:
         summary, report_md = report.file("summary.txt"), report.file("report.md")
         if summary.exists():  # short lines, readable at 80 columns
-            console.print(escape(summary.read_text()), highlight=False, end="")
+            console.print(safe(plain_block(summary.read_text(errors="replace"))), highlight=False, end="")
         elif report_md.exists():
             from rich.markdown import Markdown
 
-            console.print(Markdown(report_md.read_text()))
+            console.print(Markdown(plain_block(report_md.read_text(errors="replace"))))
     print(report.path)
     return 0
 
@@ -55,12 +57,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_lineage(args: argparse.Namespace) -> int:
     from heredity.store import lineage
 
+    from heredity.store.integrity import require_closure
+
     store = _store(args)
     aid = store.resolve(args.id)
     store.manifest(aid)  # the artifact asked about must be one (its missing ancestors are shown, not fatal)
+    graph = lineage.graph(store, aid, "down" if args.reach else args.direction)
+    # Show nothing that fails its check: every artifact shown, and the digest chain between them.
+    require_closure(store, list(graph["nodes"]), f"show the lineage of {aid}")
     if args.reach:
         return _print_reach(store, aid, args.reach, args.format)
-    graph = lineage.graph(store, aid, args.direction)
     if args.output:
         from heredity.store.exports import dot
 
@@ -96,8 +102,8 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 def _print_list(title: str, rows: list[dict], arrow: str) -> None:
     print(f"{title}: {len(rows)}")
     for r in rows:
-        name = f" {r['name']}" if r["name"] else ""
-        print(f"  {r['id']}  {r['kind']}{name}  via {arrow.join(r['path'])}")
+        name = f" {plain(r['name'])}" if r["name"] else ""
+        print(f"  {r['id']}  {plain(r['kind'])}{name}  via {arrow.join(r['path'])}")
 
 
 def _print_reach(store, aid: str, kind: str, fmt: str) -> int:
@@ -125,35 +131,49 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from heredity.store import lineage
+    from heredity.store.atomic import write_atomic
     from heredity.store.exports import export
+    from heredity.store.integrity import require_closure
 
     store = _store(args)
     aid = store.resolve(args.id)
     kind = store.manifest(aid).kind
     if kind != "model":
-        console.print(f"[yellow]note[/]: {aid} is a {kind}, not a model; exporting its lineage anyway")
+        console.print(f"[yellow]note[/]: {aid} is a {safe(kind)}, not a model; exporting its lineage anyway")
+    # The document states file hashes and content digests: check that they are the files' real ones
+    # (the artifact, every ancestor, the scores that evaluated it, and the digest chain) first.
+    shown = list(lineage.graph(store, aid, "up")["nodes"]) + [c for c, rel in store.children(aid) if rel == "evaluated"]
+    require_closure(store, shown, f"export {aid}")
     text = export(store, aid, args.format)
     if not args.output:
         sys.stdout.write(text)
         return 0
-    out = Path(args.output)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        tmp.write_text(text)
-        tmp.replace(out)  # a reader never sees half a document
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise HeredityError(f"cannot write {out}: {exc.strerror or exc}") from None
-    console.print(f"wrote {out}")
+    write_atomic(Path(args.output), text)  # an exclusive random temp name beside it, then rename: no link is followed
+    console.print(f"wrote {safe(args.output)}")
     return 0
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
+    from heredity.errors import StoreError
+    from heredity.store.integrity import inspect
+
     store = _store(args)
+    failed = 0
     for aid in store.ids(args.kind):
-        m = store.manifest(aid)
-        print(f"{aid}\t{m.name}\t{m.provenance.started}")
-    return 0
+        try:
+            checked = inspect(store, aid)
+        except StoreError as exc:
+            print(f"{aid}\t(unreadable: {plain(exc)})")
+            failed += 1
+            continue
+        m = checked.manifest
+        mark = "" if checked.ok else "\tFAILS ITS CHECK: " + plain("; ".join(checked.problems[:2]))
+        failed += not checked.ok
+        print(f"{aid}\t{plain(m.name)}\t{plain(m.provenance.started)}{mark}")
+    if failed:
+        console.print(f"[red]{failed} artifact(s) fail their check[/]; run `heredity verify` for details")
+    return 1 if failed else 0
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -218,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except HeredityError as exc:
         # escaped: messages quote user text (YAML, paths) that may contain [brackets]
-        console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return exc.exit_status
     except BrokenPipeError:  # `heredity lineage ID --format json | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -230,10 +250,22 @@ def main(argv: list[str] | None = None) -> int:
         # The environment failed under us (disk full, read-only disk, permissions) somewhere no
         # step caught it: one line naming the file and the cause, not a traceback.
         if exc.errno not in _ENVIRONMENT_ERRNOS:
-            raise
+            return _unexpected(exc)
         where = f" {exc.filename}" if exc.filename else ""
-        console.print(f"[red]error:[/] cannot write{escape(where)}: {exc.strerror}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/] cannot write{safe(where)}: {exc.strerror}", highlight=False, soft_wrap=True)
         return 2
+    except Exception as exc:  # noqa: BLE001 (the user gets one line, never a traceback)
+        return _unexpected(exc)
+
+
+def _unexpected(exc: BaseException) -> int:
+    """Any other failure on a user path: one line, exit 2; HEREDITY_DEBUG=1 shows the traceback."""
+    if os.environ.get("HEREDITY_DEBUG") == "1":
+        raise exc
+    text = plain(str(exc).splitlines()[0] if str(exc) else "")[:500]
+    console.print(f"[red]error:[/] {type(exc).__name__}: {safe(text)} (set HEREDITY_DEBUG=1 for the traceback)",
+                  highlight=False, soft_wrap=True)
+    return 2
 
 
 if __name__ == "__main__":

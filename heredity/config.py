@@ -26,22 +26,64 @@ def recipe_dict(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (the last
+    one would silently win, so a file could say two things)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:
+                continue  # an unhashable key: the base class reports it
+            if first != key_node.start_mark.line + 1:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first given at line {first})", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_text_limited(path: Path, limit: int) -> str:
+    """The file's text, refusing more than ``limit`` bytes (``/dev/zero`` never ends)."""
     try:
-        text = path.read_text()
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not an experiment file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ConfigError(f"{path}: larger than {limit:,} bytes (the limit for an experiment file)")
     try:
-        data = yaml.safe_load(text)
+        return data.decode()
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    from heredity import limits
+
+    text = read_text_limited(path, limits.MAX_FILE_BYTES)
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deeply (the limit is {limits.MAX_DEPTH} levels)") from None
+    except ValueError as exc:  # e.g. an integer literal of more than 4,300 digits (Python will not read it)
+        text = str(exc).splitlines()[0]
+        if "integer string conversion" in text:
+            text = "an integer of more than 4,300 digits"
+        raise ConfigError(f"{path}: invalid YAML: {text}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(data).__name__}")
+    limits.check(data, path)
     return data
 
 

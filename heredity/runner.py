@@ -15,6 +15,7 @@ from rich.progress import (
 )
 
 from heredity.config import recipe_dict
+from heredity.display import safe
 from heredity.store import Artifact, Parent, Store
 from heredity.store.kinds import KINDS, RELATIONS
 from heredity.store.store import Build
@@ -52,7 +53,7 @@ class Runner:
         if undeclared:  # kinds and relations are declared once, in store/kinds.py, for every reader
             raise ValueError(f"step {kind!r}: undeclared kind or relation {undeclared} (declare it in heredity/store/kinds.py)")
         recipe_json = recipe if isinstance(recipe, dict) else recipe_dict(recipe)
-        label = f"{kind}{f' {name}' if name else ''}"
+        label = safe(f"{kind}{f' {name}' if name else ''}")  # names are data, never markup
         t0 = time.perf_counter()
         produced = self.store.produce(kind, recipe_json, parents, build, name=name, seed=seed)
         wall = time.perf_counter() - t0
@@ -73,7 +74,7 @@ class Runner:
         ]
         # Only on a terminal: a transient bar written to a log leaves blank lines behind.
         with Progress(*columns, console=self.console, transient=True, disable=self.quiet or not self.console.is_terminal) as bar:
-            task = bar.add_task(description, total=total, rate="")
+            task = bar.add_task(safe(description), total=total, rate="")
             t0 = time.perf_counter()
             done = 0
 

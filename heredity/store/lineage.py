@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from rich.tree import Tree
 
+from heredity.display import safe
 from heredity.errors import StoreError
 from heredity.store.manifest import Parent
 from heredity.store.store import Store
@@ -34,7 +34,7 @@ def _parents(store: Store, aid: str) -> list[Parent]:
 
 def _label(store: Store, artifact_id: str, relation: str | None) -> str:
     info = _info(store, artifact_id)
-    name = f" [bold]{escape(info['name'])}[/]" if info["name"] else ""
+    name = f" [bold]{safe(info['name'])}[/]" if info["name"] else ""  # data, never markup or terminal codes
     rel = f"[cyan]{relation}[/] ← " if relation else ""
     kind = "[red]missing from the store[/]" if info["kind"] == "missing" else f"[magenta]{info['kind']}[/]"
     return f"{rel}{kind}{name} [dim]{artifact_id}[/]"

@@ -15,9 +15,13 @@ Relation = Literal["base", "teacher", "trained-on", "filtered-from", "generated-
 
 
 class Parent(BaseModel):
+    """A parent as a child names it. ``digest`` is the parent's content digest when the child was
+    built (filled in by the store; not part of the child's id, so a rerun still hits the cache)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     relation: Relation
+    digest: str | None = None
 
 
 class Provenance(BaseModel):

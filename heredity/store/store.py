@@ -6,10 +6,15 @@ Layout under the root::
     tmp/<id>.<pid>.<nonce>/                 artifacts being built (renamed into place when done)
     scratch/<id>/                           checkpoints of an unfinished step, kept across crashes
     locks/<id>.lock                         one builder per artifact, across processes
-    index.sqlite                            artifacts and lineage edges (rebuildable from manifests)
+    stamps/<id>.json                        (inode, size, mtime, ctime) of files last hashed: saves re-hashing
+    index.sqlite                            artifacts, lineage edges, and the content digest recorded at build
 
 Atomicity: a step writes into ``tmp/``, writes its manifest last, then renames the folder into
 ``artifacts/``. A crash leaves only ``tmp/`` or ``scratch/`` debris, never a visible half-artifact.
+
+Integrity (see ``integrity.py``): every cache hit and every parent of a step is checked against
+its manifest, its id and the content digest recorded when it was built; a child records the
+digests of the parents it was built from.
 """
 
 from __future__ import annotations
@@ -32,14 +37,15 @@ from typing import Any
 from pydantic import ValidationError
 
 import heredity
-from heredity.errors import IntegrityError, StoreError
+from heredity.errors import StoreError
+from heredity.store import integrity
 from heredity.store.hashing import hash_file, hash_tree
 from heredity.store.manifest import Manifest, Parent, Provenance, artifact_id
 from heredity.store.provenance import code_version, hardware
 
 ENV_VAR = "HEREDITY_STORE"
 # Set to 1 to load artifacts whose files fail verification (an explicit, logged override).
-ALLOW_TAMPERED_ENV = "HEREDITY_ALLOW_TAMPERED"
+ALLOW_TAMPERED_ENV = integrity.ALLOW_TAMPERED_ENV
 
 
 def default_root() -> Path:
@@ -105,6 +111,9 @@ class Store:
         # A finished store on a read-only disk (an archive an auditor mounts) can still be read:
         # lineage, verify and export work; only building refuses.
         self.read_only = False
+        # Check every cache hit and every parent on load (cheap: see integrity.py). Off only for the
+        # benchmark that measures what the check costs.
+        self.check_on_load = True
         self._ensure_layout()
         if not self.read_only:
             self._init_index()
@@ -115,7 +124,7 @@ class Store:
             self.read_only = True
             return
         try:
-            for sub in ("artifacts", "tmp", "scratch", "locks"):
+            for sub in ("artifacts", "tmp", "scratch", "locks", "stamps"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"store {self.root} cannot be created or written: {exc.strerror or exc}") from exc
@@ -155,9 +164,17 @@ class Store:
                 " PRIMARY KEY (child, parent, relation))"
             )
             conn.execute("CREATE INDEX IF NOT EXISTS edges_parent ON edges(parent)")
+            # Kept by `reindex`: the record of what each artifact's manifest was when it was built.
+            conn.execute("CREATE TABLE IF NOT EXISTS digests (id TEXT PRIMARY KEY, digest TEXT NOT NULL)")
 
-    def _index(self, manifest: Manifest, replace: bool = True) -> None:
+    def _index(self, manifest: Manifest, replace: bool = True, digest: str | None = None) -> None:
+        """Index an artifact. ``digest`` (given only by the build that just made it) replaces the
+        recorded content digest; otherwise a missing record is filled in from the manifest."""
         with self._db() as conn:
+            conn.execute(
+                f"INSERT OR {'REPLACE' if digest else 'IGNORE'} INTO digests VALUES (?, ?)",
+                (manifest.id, digest or integrity.content_digest(manifest)),
+            )
             conn.execute(
                 f"INSERT OR {'REPLACE' if replace else 'IGNORE'} INTO artifacts VALUES (?, ?, ?, ?)",
                 (manifest.id, manifest.kind, manifest.name, manifest.provenance.started),
@@ -168,7 +185,10 @@ class Store:
             )
 
     def reindex(self) -> int:
-        """Rebuild the index from the manifests on disk (the manifests are the source of truth)."""
+        """Rebuild the index from the manifests on disk (the manifests are the source of truth).
+
+        Recorded digests are kept (a reindex must not launder an edited manifest); an artifact with
+        none recorded (a lost index) gets its current one."""
         self._require_writable("rebuild the index")
         with self._db() as conn:
             conn.execute("DELETE FROM artifacts")
@@ -222,18 +242,24 @@ class Store:
         raise StoreError(f"{prefix!r} is ambiguous: {', '.join(matches[:5])}")
 
     def open(self, artifact_id: str, *, verify: bool = True) -> Artifact:
-        """Open a finished artifact; by default refuse one whose files fail verification."""
-        manifest = self.manifest(artifact_id)
-        artifact = Artifact(self.path(artifact_id), manifest)
-        if verify:
-            mismatches = self.verify_one(artifact_id)
-            if mismatches and os.environ.get(ALLOW_TAMPERED_ENV) != "1":
-                details = "; ".join(m.describe() for m in mismatches[:3])
-                raise IntegrityError(
-                    f"refusing to load {artifact_id}: its files no longer match their hashes ({details}). "
-                    f"Run `heredity verify {artifact_id}`; set {ALLOW_TAMPERED_ENV}=1 to load it anyway."
-                )
-        return artifact
+        """Open a finished artifact; by default refuse one that fails its check (files, manifest,
+        recorded digest), naming the artifact and file, unless HEREDITY_ALLOW_TAMPERED=1."""
+        if verify and self.check_on_load:
+            manifest = integrity.require(self, artifact_id).manifest
+        else:
+            manifest = self.manifest(artifact_id)
+        return Artifact(self.path(artifact_id), manifest)
+
+    def recorded_digest(self, artifact_id: str) -> str | None:
+        """The content digest the index recorded when the artifact was built (None: not recorded)."""
+        if not self._db_path.is_file():
+            return None
+        try:
+            with self._db() as conn:
+                row = conn.execute("SELECT digest FROM digests WHERE id=?", (artifact_id,)).fetchone()
+        except StoreError:
+            return None  # an index from before digests (read-only archive): nothing recorded
+        return row[0] if row else None
 
     def ids(self, kind: str | None = None) -> list[str]:
         with self._db() as conn:
@@ -294,17 +320,22 @@ class Store:
         name: str = "",
         seed: int | None = None,
     ) -> Produced:
-        """Return the artifact for (kind, recipe, parents), building it only if it does not exist."""
+        """Return the artifact for (kind, recipe, parents), building it only if it does not exist.
+
+        Every parent is checked first (a step refuses a parent that changed since it was built), and
+        the new artifact records each parent's content digest; a cache hit is checked too."""
         for parent in parents:
             if not self.exists(parent.id):
                 raise StoreError(f"parent {parent.id} of a {kind} step is not in the store")
         aid = artifact_id(kind, recipe, parents)
+        digests = {p.id: self._checked_digest(p.id, f"build {aid} ({kind}) from {p.id}") for p in parents}
+        parents = [Parent(id=p.id, relation=p.relation, digest=digests[p.id]) for p in parents]
         if self.exists(aid):
-            return self._cached(aid)
+            return self._cached(aid, parents)
         self._require_writable(f"build a {kind} artifact")
         with self.lock(aid):
             if self.exists(aid):  # another process built it while we waited
-                return self._cached(aid)
+                return self._cached(aid, parents)
             self._clean_tmp()
             tmp = self.root / "tmp" / f"{aid}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
             started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -323,6 +354,7 @@ class Store:
                     ),
                 )
                 _write_durably(tmp / "manifest.json", manifest.model_dump_json(indent=2))
+                digest = integrity.content_digest(Manifest.model_validate_json((tmp / "manifest.json").read_text()))
                 os.rename(tmp, self.path(aid))
             except OSError as exc:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -332,15 +364,30 @@ class Store:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-            self._index(manifest)
+            self._index(manifest, digest=digest)
             shutil.rmtree(self.root / "scratch" / aid, ignore_errors=True)
             return Produced(Artifact(self.path(aid), manifest), cached=False)
 
-    def _cached(self, aid: str) -> Produced:
-        manifest = self.manifest(aid)
+    def _checked_digest(self, aid: str, action: str) -> str | None:
+        if not self.check_on_load:
+            return integrity.content_digest(self.manifest(aid))
+        return integrity.require(self, aid, action).digest
+
+    def _cached(self, aid: str, parents: list[Parent]) -> Produced:
         if not self.read_only:
             # Heals a crash between the rename into artifacts/ and the index write.
-            self._index(manifest, replace=False)
+            self._index(self.manifest(aid), replace=False)
+        if self.check_on_load:
+            checked = integrity.inspect(self, aid)
+            problems = list(checked.problems)
+            built_from = {p.id: p.digest for p in checked.manifest.parents}
+            for p in parents:
+                if built_from.get(p.id) is not None and built_from[p.id] != p.digest:
+                    problems.append(integrity.chain_problem(aid, p.id, built_from[p.id], p.digest))
+            integrity.refuse_or_warn(problems, f"use cached {aid}", aid)
+            manifest = checked.manifest
+        else:
+            manifest = self.manifest(aid)
         return Produced(Artifact(self.path(aid), manifest), cached=True)
 
     def _require_writable(self, what: str) -> None:

@@ -1,10 +1,13 @@
-"""Re-hash the store: every artifact, or one with all its ancestors.
+"""Re-hash the store: every artifact, or one with all its ancestors, and walk the digest chain.
 
 Beyond file hashes it checks what an auditor relies on: that each folder under ``artifacts/`` is
 an artifact (not a foreign or half-copied folder), that its manifest names the folder it is in,
-and that the manifest's kind, recipe and parents still hash to its id (an edited recipe is
-tampering too). Build debris in ``tmp/`` and checkpoints in ``scratch/`` are not artifacts and
-are not checked.
+that the manifest's kind, recipe and parents still hash to its id (an edited recipe is tampering
+too), that its content digest (over the whole manifest, so over the files' hashes, summary, name
+and provenance too) is still the one the index recorded when it was built, and that every child's
+record of its parents' digests still matches them (the Merkle chain closes). An artifact the
+index or a manifest names but the store no longer holds is a failure. Build debris in ``tmp/``
+and checkpoints in ``scratch/`` are not artifacts and are not checked.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from heredity.errors import StoreError
-from heredity.store.manifest import artifact_id
+from heredity.store.integrity import chain_problem, content_digest, inspect
 from heredity.store.store import Store
 
 
@@ -36,58 +39,82 @@ class Report:
         return f"{n - bad} of {n} artifacts verified" + (f", {bad} failed" if bad else "")
 
 
-def check_one(store: Store, name: str, report: Report) -> None:
+def check_one(store: Store, name: str, report: Report) -> list[tuple[str, str, str | None]]:
+    """Check one folder under artifacts/, re-hashing every file; returns its parents as
+    (id, relation, recorded digest) for the chain walk."""
     report.checked.append(name)
     folder = store.artifacts / name
     if not folder.is_dir():
         report.fail(name, f"{name}: not an artifact folder (a foreign file in {store.artifacts})")
-        return
+        return []
     if not (folder / "manifest.json").is_file():
         report.fail(name, f"{name}: not an artifact (no manifest.json): a foreign or half-copied folder in {store.artifacts}")
-        return
+        return []
     try:
-        manifest = store.manifest(name)
+        checked = inspect(store, name, rehash=True)
     except StoreError as exc:
         report.fail(name, str(exc))
-        return
-    if manifest.id != name:
-        report.fail(name, f"{name}: its manifest names a different artifact, {manifest.id} (a renamed or copied folder)")
-        return
-    expected = artifact_id(manifest.kind, manifest.recipe, manifest.parents)
-    if expected != name:
-        report.fail(name, f"{name}: manifest was edited: its kind, recipe and parents hash to {expected}, not to its id")
-    for mismatch in store.verify_one(name):
-        report.fail(name, mismatch.describe())
+        return []
+    for problem in checked.problems:
+        report.fail(name, problem)
+    if store.recorded_digest(name) is None:
+        report.warnings.append(f"{name}: no content digest recorded in the index (a lost or older index); its current one is trusted")
+    return [(p.id, p.relation, p.digest) for p in checked.manifest.parents] if checked.manifest else []
+
+
+def _close_chain(store: Store, parents_of: dict[str, list[tuple[str, str, str | None]]], report: Report,
+                 reported_missing: frozenset[str] = frozenset()) -> None:
+    """Every recorded parent digest must match the parent as it is now; every parent must exist."""
+    digests: dict[str, str | None] = {}
+    for child, parents in parents_of.items():
+        for pid, relation, recorded in parents:
+            if pid not in digests:
+                try:
+                    digests[pid] = content_digest(store.manifest(pid))
+                except StoreError:
+                    digests[pid] = None
+            if digests[pid] is None:
+                if pid in reported_missing:
+                    continue  # already reported as a missing ancestor
+                report.fail(child, f"{child}: its {relation} parent {pid} is missing from the store (deleted or never copied)")
+            elif recorded is None:
+                report.warnings.append(f"{child}: records no digest for its {relation} parent {pid} (built by an older heredity)")
+            elif recorded != digests[pid]:
+                report.fail(child, chain_problem(child, pid, recorded, digests[pid]))
 
 
 def verify(store: Store, root_id: str | None = None) -> Report:
-    """All artifacts on disk, or ``root_id`` and every ancestor its manifests name."""
+    """All artifacts on disk (and every one the index names), or ``root_id`` and every ancestor
+    its manifests name."""
     report = Report()
+    parents_of: dict[str, list[tuple[str, str, str | None]]] = {}
     if root_id is None:
         names = sorted(p.name for p in store.artifacts.iterdir())
         for name in names:
-            check_one(store, name, report)
+            parents_of[name] = check_one(store, name, report)
         indexed = set(store.ids())
         on_disk = {n for n in names if n not in report.failed_ids}
         for name in sorted(on_disk - indexed):
             report.warnings.append(f"{name} is not in the index (run `heredity reindex`)")
         for name in sorted(indexed - set(names)):
-            report.warnings.append(f"{name} is in the index but not on disk (run `heredity reindex`)")
+            report.checked.append(name)
+            report.fail(name, f"{name}: is in the index but its folder is gone from the store (deleted)")
+        _close_chain(store, parents_of, report)
         return report
     seen: set[str] = set()
+    missing: set[str] = set()
     frontier = [root_id]
     while frontier:
         aid = frontier.pop(0)
         if aid in seen:
             continue
         seen.add(aid)
-        if not store.exists(aid):
+        if not store.path(aid).exists():
             report.checked.append(aid)
             report.fail(aid, f"{aid}: ancestor is missing from the store")
+            missing.add(aid)
             continue
-        check_one(store, aid, report)
-        try:
-            frontier += [p.id for p in store.parents(aid)]
-        except StoreError:
-            continue
+        parents_of[aid] = check_one(store, aid, report)
+        frontier += [pid for pid, _, _ in parents_of[aid]]
+    _close_chain(store, parents_of, report, frozenset(missing))
     return report

@@ -96,7 +96,12 @@ def test_missing_file_missing_ancestor_and_extra_file(family, capsys):
     assert f"{ids['rollouts']}: ancestor is missing from the store" in out
     assert main(["--store", str(store.root), "verify", ids["scores"]]) == 1
     assert f"{ids['scores']}: unexpected file sneaky.txt (not in manifest)" in capsys.readouterr().out
-    # lineage shows the hole instead of failing
+    # lineage refuses to show a dataset that lost its file, naming it ...
+    assert main(["--store", str(store.root), "lineage", ids["student"], "--direction", "up"]) == 1
+    assert f"{ids['dataset']}: rows.jsonl is missing" in capsys.readouterr().err
+    # ... and once the dataset is whole again, shows the hole the deleted rollouts left, not a crash
+    (store.path(ids["dataset"]) / "rows.jsonl").write_text("".join(
+        json.dumps({"i": i, "prompt": f"continue {i}", "completion": f"{i}, {i + 1}, d"}) + "\n" for i in range(3)))
     assert main(["--store", str(store.root), "lineage", ids["student"], "--direction", "up"]) == 0
     assert "missing from the store" in capsys.readouterr().out
 

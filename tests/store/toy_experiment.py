@@ -27,6 +27,7 @@ class ToyConfig(Strict):
     chunks: int = 8
     seed: int = 0
     pause_s: float = 0.15  # per chunk and between steps: long enough to be killed in, not a timing assert
+    name: str = "toy-report"  # the report's name (hostile names are tested with it)
 
 
 def log(event: str) -> None:
@@ -77,7 +78,7 @@ def run(config: ToyConfig, runner):
         (ctx.out / "report.md").write_text(f"# toy\n\ntotal {total}\n")
         log(f"done {ctx.id}")
 
-    return runner.step("report", {"of": "toy"}, [Parent(id=model.id, relation="evaluated")], report, name="toy-report")
+    return runner.step("report", {"of": "toy"}, [Parent(id=model.id, relation="evaluated")], report, name=config.name)
 
 
 if "toy" not in EXPERIMENTS:

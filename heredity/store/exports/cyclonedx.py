@@ -17,6 +17,7 @@ import heredity
 from heredity.errors import HeredityError
 from heredity.store.exports.pedigree import DataLine, Pedigree, describe_filter, display_name, weight_file
 from heredity.store.hashing import canonical_json
+from heredity.store.integrity import content_digest
 from heredity.store.kinds import role
 from heredity.store.manifest import Manifest
 
@@ -26,6 +27,7 @@ NAMESPACE = uuid.UUID("6f1c1d52-8a3e-4d0e-9a57-2d1f0b6c7e11")  # fixed: same sto
 def _props(m: Manifest) -> list[dict[str, str]]:
     props = [
         {"name": "heredity:artifact-id", "value": m.id},
+        {"name": "heredity:content-digest", "value": "sha256:" + content_digest(m)},
         {"name": "heredity:kind", "value": m.kind},
         {"name": "heredity:recipe", "value": canonical_json(m.recipe)},
         {"name": "heredity:code-version", "value": m.provenance.code_version},

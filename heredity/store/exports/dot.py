@@ -7,12 +7,14 @@ generation, so a picture never depends on a system package.
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from heredity.errors import HeredityError
+from heredity.store.atomic import write_atomic
 
 COLOURS = {"model": "#cfe2ff", "teacher": "#ffd6a5", "rollouts": "#fdffb6", "dataset": "#caffbf", "scores": "#e0c3fc", "report": "#eeeeee"}
 FORMATS = ("svg", "png")
@@ -43,11 +45,12 @@ def render(graph: dict[str, Any], out: Path) -> list[Path]:
         raise HeredityError(f"{out}: picture format must be .svg, .png or .dot (got {out.suffix or 'no suffix'})")
     dot_path = out.with_suffix(".dot")
     try:
-        dot_path.write_text(to_dot(graph))
+        write_atomic(dot_path, to_dot(graph))  # never through a link planted at the path
         if fmt == "dot":
             return [dot_path]
         if shutil.which("dot"):
-            subprocess.run(["dot", f"-T{fmt}", "-o", str(out), str(dot_path)], check=True, capture_output=True, timeout=120)
+            done = subprocess.run(["dot", f"-T{fmt}", str(dot_path)], check=True, capture_output=True, timeout=120)
+            write_atomic(out, done.stdout)
         else:
             _render_matplotlib(graph, out)
     except OSError as exc:
@@ -101,12 +104,14 @@ def _render_matplotlib(graph: dict[str, Any], out: Path) -> None:
     for aid, (x, y) in pos.items():
         node = graph["nodes"][aid]
         label = node["kind"] + (f"\n{node['name']}" if node.get("name") else "") + f"\n{aid}"
-        ax.text(x, y, label, ha="center", va="center", fontsize=7, bbox={
+        ax.text(x, y, label, ha="center", va="center", fontsize=7, parse_math=False, bbox={
             "boxstyle": "round,pad=0.4", "facecolor": COLOURS.get(node["kind"], "#ffffff"),
             "edgecolor": "black", "linewidth": 2.5 if aid == graph["root"] else 0.8,
         })
     ax.set_axis_off()
     ax.margins(0.15, 0.1)
     fig.tight_layout()
-    fig.savefig(out, format=out.suffix.lstrip(".").lower(), dpi=120)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=out.suffix.lstrip(".").lower(), dpi=120)
     plt.close(fig)
+    write_atomic(out, buffer.getvalue())

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from heredity.store.exports.pedigree import Pedigree, describe_filter, display_name
+from heredity.store.integrity import content_digest
 from heredity.store.manifest import Manifest
 
 # Embedded model sources and the hub repositories they are copies of.
@@ -48,6 +49,7 @@ def front_matter(p: Pedigree) -> dict[str, Any]:
         meta["library_name"] = "peft"
     meta["heredity"] = {
         "artifact": p.subject.id,
+        "content_digest": "sha256:" + content_digest(p.subject),
         "teachers": sorted({line.teacher.id for line in p.data if line.teacher} | {t.id for t in p.teachers}),
     }
     return meta

@@ -16,6 +16,7 @@ import heredity
 from heredity.errors import HeredityError
 from heredity.store.exports.pedigree import Pedigree, describe_filter, display_name
 from heredity.store.hashing import canonical_json, hash_value
+from heredity.store.integrity import content_digest
 from heredity.store.kinds import role
 from heredity.store.manifest import Manifest
 
@@ -43,7 +44,7 @@ def _common(m: Manifest, root: Path | None) -> dict[str, Any]:
         "spdxId": spdx_id(m.id),
         "creationInfo": CREATION,
         "name": display_name(m),
-        "description": f"heredity {m.kind} artifact {m.id}; recipe {canonical_json(m.recipe)}",
+        "description": f"heredity {m.kind} artifact {m.id}; content digest sha256:{content_digest(m)}; recipe {canonical_json(m.recipe)}",
         "software_packageVersion": m.id,
         "releaseTime": timestamp(m.provenance.started),
         "builtTime": timestamp(m.provenance.started),
