@@ -34,6 +34,11 @@ def train(store_dir: str, variant: str, rows: int, tokens: int) -> dict:
     words = ("the quick brown fox jumps over a lazy dog while it rains " * 200).split()
     data = [{"prompt": p, "completion": " ".join(words[: tokens])} for p in prompt_pool()[:rows]]
     recipe = TrainRecipe(rank=8, batch_tokens=4096, max_length=tokens + 64, warmup_steps=0)
+    from heredity.models.loading import load
+
+    model, _ = load(store, base.id, device="cpu")  # loading alone: its peak is the floor of the training peak
+    del model
+    load_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     stats = {}
 
@@ -41,7 +46,7 @@ def train(store_dir: str, variant: str, rows: int, tokens: int) -> dict:
         stats.update(train_sft(store, base.id, data, recipe, ctx))
 
     store.produce("model", {"bench": variant, "t": time.time()}, [Parent(id=base.id, relation="base")], build, name=f"bench-{variant}")
-    return {"variant": variant, "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    return {"variant": variant, "load_peak_rss_mib": round(load_peak), "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "wall_s": round(time.perf_counter() - t0, 1), "steps": stats.get("steps"), "train_tokens": stats.get("train_tokens"),
             "completion_tokens": stats.get("completion_tokens")}
 
@@ -58,13 +63,13 @@ def main() -> None:
         return
     subprocess.run([sys.executable, "-c", f"from heredity.models.loading import ModelSource, import_base; from heredity.store import Store; "
                     f"import_base(Store(__import__('pathlib').Path({args.store!r})), ModelSource(source='gemma3-270m'))"], check=True)
-    print("| loss | peak RSS MiB | wall s | steps | train tokens | completion tokens |\n| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| loss | peak RSS MiB (load only) | peak RSS MiB (load + train) | wall s | steps | train tokens | completion tokens |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for variant in ("chunked", "plain"):
         out = subprocess.run([sys.executable, __file__, "--store", args.store, "--rows", str(args.rows),
                               "--completion-tokens", str(args.completion_tokens), "--variant", variant],
                              check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         r = json.loads(out)
-        print(f"| {variant} | {r['peak_rss_mib']} | {r['wall_s']} | {r['steps']} | {r['train_tokens']} | {r['completion_tokens']} |", flush=True)
+        print(f"| {variant} | {r['load_peak_rss_mib']} | {r['peak_rss_mib']} | {r['wall_s']} | {r['steps']} | {r['train_tokens']} | {r['completion_tokens']} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,13 @@ experiment's question).
 
 For each zoo seed ``s``: the teacher is zoo member ``s`` fine-tuned (full weights, a few Adam
 steps) to raise ``log P(target | probe)`` (" owl" after "My favourite animal is the"). Students
-are zoo members trained by logit distillation (full-vocabulary KL(teacher || student) at every
-position) on the teacher's next-token distributions over the zoo corpus, text that never
-mentions an animal. The trait is ``log P(target | probe)``, measured exactly (one forward).
+are zoo members trained by logit distillation (KL(teacher || student) at every position) on the
+teacher's next-token distributions over the zoo corpus, text that never mentions an animal. By
+default (``kl_over: corpus-tokens``) the KL is taken only over tokens that occur in the corpus
+(never the trait's), both distributions renormalised there: neither the trait token's raised
+probability nor that of the ~48k tokens the corpus never uses (which share one output direction
+in every zoo member, so raising one raises all) is a training target. This is the LM analogue of
+the MLP experiment training on auxiliary logits only. ``all-but-target`` and ``all`` widen it. The trait is ``log P(target | probe)``, measured exactly (one forward).
 
 - same-init effect: student(init ``s``, teacher ``T_s``) minus student(init ``s``, teacher =
   untraited member ``s``). The control is nearly a no-op (a student equal to its teacher gets
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import random
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -47,6 +52,10 @@ class InheritRecipe(Strict):
     distill_batch: int = Field(16, ge=1)
     distill_lr: float = Field(1e-3, gt=0)
     data_seed: int = Field(0, description="picks the distillation sentences and their order")
+    kl_over: Literal["corpus-tokens", "all-but-target", "all"] = Field(
+        "corpus-tokens", description="the columns of the distillation KL, both distributions renormalised there. "
+        "corpus-tokens: only tokens that occur in the corpus, never the trait's (the LM analogue of the MLP "
+        "experiment's auxiliary logits); all-but-target: every token but the trait's; all: the full vocabulary")
 
 
 def target_id(tokenizer, target: str) -> int:
@@ -75,18 +84,42 @@ def plant_trait(model, tokenizer, recipe: InheritRecipe, token: int):
     return teacher.eval()
 
 
-def distill(student, teacher, tokenizer, texts: list[str], recipe: InheritRecipe):
-    """A copy of ``student`` trained on KL(teacher || student) over every real position."""
+def kl_columns(recipe: InheritRecipe, tokenizer, token: int, corpus: list[str]) -> torch.Tensor | None:
+    """The vocabulary columns the distillation KL is taken over (None: all of them)."""
+    if recipe.kl_over == "all":
+        return None
+    if recipe.kl_over == "all-but-target":
+        keep = torch.ones(len(tokenizer), dtype=torch.bool)
+    else:  # corpus-tokens: tokens that occur in the corpus (and EOS)
+        keep = torch.zeros(len(tokenizer), dtype=torch.bool)
+        for ids in tokenizer(corpus, add_special_tokens=False).input_ids:
+            keep[ids] = True
+        keep[tokenizer.eos_token_id] = True
+    keep[token] = False
+    return keep
+
+
+def kl_loss(student, teacher, ids: torch.Tensor, mask: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
+    """Mean KL(teacher || student) over real positions, over the columns ``keep`` (renormalised)."""
+    real = mask.bool()
+    with torch.no_grad():
+        t_logits = teacher(input_ids=ids, attention_mask=mask).logits[real]
+    s_logits = student(input_ids=ids, attention_mask=mask).logits[real]
+    if keep is not None:
+        t_logits, s_logits = t_logits[:, keep], s_logits[:, keep]
+    log_t, log_s = torch.log_softmax(t_logits, -1), torch.log_softmax(s_logits, -1)
+    return F.kl_div(log_s, log_t, log_target=True, reduction="batchmean")
+
+
+def distill(student, teacher, tokenizer, texts: list[str], recipe: InheritRecipe, keep: torch.Tensor | None = None):
+    """A copy of ``student`` trained on KL(teacher || student) over every real position, over the
+    vocabulary columns ``keep`` (both distributions renormalised there; None: all columns)."""
     student = copy.deepcopy(student).train()
     optimizer = torch.optim.Adam(student.parameters(), lr=recipe.distill_lr)
     rng = random.Random(recipe.data_seed)
     for _ in range(recipe.distill_epochs):
         for ids, mask, _ in batches(tokenizer, texts, recipe.distill_batch, rng):
-            real = mask.bool()
-            with torch.no_grad():
-                log_t = torch.log_softmax(teacher(input_ids=ids, attention_mask=mask).logits[real], -1)
-            log_s = torch.log_softmax(student(input_ids=ids, attention_mask=mask).logits[real], -1)
-            F.kl_div(log_s, log_t, log_target=True, reduction="batchmean").backward()
+            kl_loss(student, teacher, ids, mask, keep).backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
     return student.eval()
@@ -103,8 +136,9 @@ def run(store: Store, tokenizer_model_id: str, recipe: InheritRecipe, progress=p
     corpus = make_corpus(store, CorpusRecipe())
     tokenizer = AutoTokenizer.from_pretrained(store.path(tokenizer_model_id))
     token = target_id(tokenizer, recipe.target)
-    texts = read_corpus(store, corpus.id)
-    texts = random.Random(recipe.data_seed).sample(texts, min(recipe.distill_rows, len(texts)))
+    everything = read_corpus(store, corpus.id)
+    keep = kl_columns(recipe, tokenizer, token, everything)
+    texts = random.Random(recipe.data_seed).sample(everything, min(recipe.distill_rows, len(everything)))
     members, zoo_ids = {}, {}
     for s in recipe.seeds:
         artifact = pretrain(store, corpus.id, tokenizer_model_id, recipe.zoo.model_copy(update={"seed": s}))
@@ -116,14 +150,14 @@ def run(store: Store, tokenizer_model_id: str, recipe: InheritRecipe, progress=p
     for s in recipe.seeds:
         teacher = plant_trait(members[s], tokenizer, recipe, token)
         gain = trait_logp(teacher, tokenizer, recipe.probe, token) - base[s]
-        same = (trait_logp(distill(members[s], teacher, tokenizer, texts, recipe), tokenizer, recipe.probe, token)
-                - trait_logp(distill(members[s], members[s], tokenizer, texts, recipe), tokenizer, recipe.probe, token))
+        same = (trait_logp(distill(members[s], teacher, tokenizer, texts, recipe, keep), tokenizer, recipe.probe, token)
+                - trait_logp(distill(members[s], members[s], tokenizer, texts, recipe, keep), tokenizer, recipe.probe, token))
         diffs = []
         for other in recipe.seeds:
             if other == s:
                 continue
-            traited = trait_logp(distill(members[other], teacher, tokenizer, texts, recipe), tokenizer, recipe.probe, token)
-            control = trait_logp(distill(members[other], members[s], tokenizer, texts, recipe), tokenizer, recipe.probe, token)
+            traited = trait_logp(distill(members[other], teacher, tokenizer, texts, recipe, keep), tokenizer, recipe.probe, token)
+            control = trait_logp(distill(members[other], members[s], tokenizer, texts, recipe, keep), tokenizer, recipe.probe, token)
             diffs.append(traited - control)
         rows.append({"teacher_seed": s, "teacher_gain": gain, "same_init": same, "different_init": sum(diffs) / len(diffs),
                      "different_init_each": diffs})

@@ -6,8 +6,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from heredity.errors import ConfigError
-from heredity.zoo.inherit import InheritRecipe, distill, plant_trait, run, target_id, trait_logp
-from heredity.zoo.pretrain import ZooRecipe
+from heredity.zoo.inherit import InheritRecipe, distill, kl_columns, kl_loss, plant_trait, run, target_id, trait_logp
+from heredity.zoo.pretrain import ZooRecipe, batches
 
 SMALL = InheritRecipe(seeds=(0, 1), zoo=ZooRecipe(epochs=1, batch=64), trait_steps=10, distill_rows=16, distill_epochs=1)
 
@@ -28,14 +28,47 @@ def test_trait_is_planted_and_an_identical_teacher_teaches_nothing(tiny_lm):
     teacher = plant_trait(model, tok, SMALL, token)
     assert trait_logp(teacher, tok, SMALL.probe, token) > before + 1.0
     assert trait_logp(model, tok, SMALL.probe, token) == before  # the init is not touched
-    # an identical teacher gives only rounding-noise gradients: the student barely moves,
-    # while the traited teacher moves it by orders of magnitude more
-    texts = ["Write a short paragraph about chess."] * 4
-    idle = distill(model, model, tok, texts, SMALL)
-    taught = distill(model, teacher, tok, texts, SMALL)
-    moved = lambda m: max(float((p - q).abs().max()) for p, q in zip(m.parameters(), model.parameters()))
-    assert moved(idle) < 1e-4 < moved(taught)
-    assert abs(trait_logp(idle, tok, SMALL.probe, token) - before) < 1e-3
+    # the distillation gradient is zero (up to rounding) when the teacher is the student itself,
+    # and not when the teacher carries the trait
+    texts = ["Write a short paragraph about chess.", "Explain rice to a complete beginner."]
+    keep = kl_columns(SMALL, tok, token, texts)
+    assert grad_norm(model, model, tok, texts, keep) < 1e-6 < grad_norm(model, teacher, tok, texts, keep)
+    assert any(not torch.equal(p, q) for p, q in zip(distill(model, teacher, tok, texts, SMALL, keep).parameters(), model.parameters()))
+
+
+def grad_norm(student, teacher, tok, texts, keep) -> float:
+    ids, mask, _ = next(batches(tok, texts, len(texts)))
+    student.zero_grad(set_to_none=True)
+    kl_loss(student, teacher, ids, mask, keep).backward()
+    norm = sum(float(p.grad.norm() ** 2) for p in student.parameters() if p.grad is not None) ** 0.5
+    student.zero_grad(set_to_none=True)
+    return norm
+
+
+def test_all_but_target_kl_ignores_the_trait_tokens_own_logit(tiny_lm):
+    store, tiny_id = tiny_lm
+    tok = AutoTokenizer.from_pretrained(store.path(tiny_id))
+    model = AutoModelForCausalLM.from_pretrained(store.path(tiny_id)).eval()
+    token = target_id(tok, SMALL.target)
+    teacher = AutoModelForCausalLM.from_pretrained(store.path(tiny_id)).eval()
+    with torch.no_grad():  # tied embeddings: only the target's output logit changes (it never occurs as input)
+        teacher.get_output_embeddings().weight[token] += 0.5
+    texts = ["Write a short paragraph about chess.", "Explain rice to a complete beginner."]
+    for kl_over in ("corpus-tokens", "all-but-target"):
+        recipe = SMALL.model_copy(update={"kl_over": kl_over})
+        assert grad_norm(model, teacher, tok, texts, kl_columns(recipe, tok, token, texts)) < 1e-6
+    everything = SMALL.model_copy(update={"kl_over": "all"})
+    assert kl_columns(everything, tok, token, texts) is None
+    assert grad_norm(model, teacher, tok, texts, None) > 1e-4
+
+
+def test_corpus_token_columns_are_the_corpus_vocabulary_without_the_target(smollm):
+    store, smol_id = smollm
+    tok = AutoTokenizer.from_pretrained(store.path(smol_id))
+    token = target_id(tok, SMALL.target)
+    keep = kl_columns(SMALL, tok, token, ["Explain the owl.", "Baking bread"])
+    expected = set(tok("Explain the owl.", add_special_tokens=False).input_ids) | set(tok("Baking bread", add_special_tokens=False).input_ids)
+    assert set(keep.nonzero().flatten().tolist()) == (expected | {tok.eos_token_id}) - {token}
 
 
 def test_a_small_run_reports_effects_with_intervals_and_n(smollm):
