@@ -61,8 +61,9 @@ def main() -> None:
     if args.variant:
         print(json.dumps(train(args.store, args.variant, args.rows, args.completion_tokens)))
         return
-    subprocess.run([sys.executable, "-c", f"from heredity.models.loading import ModelSource, import_base; from heredity.store import Store; "
-                    f"import_base(Store(__import__('pathlib').Path({args.store!r})), ModelSource(source='gemma3-270m'))"], check=True)
+    importer = (f"from heredity.models.loading import ModelSource, import_base; from heredity.store import Store; "
+                f"import_base(Store(__import__('pathlib').Path({args.store!r})), ModelSource(source='gemma3-270m'))")
+    subprocess.run([sys.executable, "-c", importer], check=True)
     print("| loss | peak RSS MiB (load only) | peak RSS MiB (load + train) | wall s | steps | train tokens | completion tokens |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for variant in ("chunked", "plain"):
         out = subprocess.run([sys.executable, __file__, "--store", args.store, "--rows", str(args.rows),

@@ -66,9 +66,9 @@ def import_base(store_or_runner: Any, source: ModelSource) -> Artifact:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from heredity.models.sources import SOURCES  # packaged sources that need assembling (gemma3-270m)
+        from heredity.models.sources import SOURCES
 
-        if source.source in SOURCES:
+        if source.source in SOURCES:  # packaged sources that need assembling (gemma3-270m)
             resolved = SOURCES.get(source.source)(ctx.scratch)
             name, kwargs, facts = resolved.name, resolved.kwargs, resolved.facts
         else:

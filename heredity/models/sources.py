@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from heredity.errors import ConfigError
 from heredity.registry import Registry
@@ -49,7 +50,7 @@ def package_folder(package: str, for_what: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError(f"{for_what} needs the package {package.replace('_', '-')}: {GEMMA_PIP}")
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def gemma_chunks() -> list[Path]:

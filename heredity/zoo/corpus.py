@@ -27,7 +27,9 @@ def corpus_texts(recipe: CorpusRecipe) -> list[str]:
     return prompt_pool()
 
 
-def make_corpus(store: Store, recipe: CorpusRecipe = CorpusRecipe()) -> Artifact:
+def make_corpus(store: Store, recipe: CorpusRecipe | None = None) -> Artifact:
+    recipe = recipe or CorpusRecipe()
+
     def build(ctx) -> None:
         texts = corpus_texts(recipe)
         with (ctx.out / "rows.jsonl").open("w") as f:

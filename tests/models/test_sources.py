@@ -11,7 +11,13 @@ import torch
 from heredity.errors import ConfigError
 from heredity.models.chat import render
 from heredity.models.loading import ModelSource, import_base, load
-from heredity.models.sources import GEMMA_FILE, assemble, gemma_chunks, gemma_expected_sha256, sha256_file
+from heredity.models.sources import (
+    GEMMA_FILE,
+    assemble,
+    gemma_chunks,
+    gemma_expected_sha256,
+    sha256_file,
+)
 
 # Computed once (2026-11-23) by loading the assembled GGUF directly with transformers
 # (AutoModelForCausalLM.from_pretrained(folder, gguf_file=..., dtype=float32)), not through the

@@ -6,7 +6,16 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from heredity.errors import ConfigError
-from heredity.zoo.inherit import InheritRecipe, distill, kl_columns, kl_loss, plant_trait, run, target_id, trait_logp
+from heredity.zoo.inherit import (
+    InheritRecipe,
+    distill,
+    kl_columns,
+    kl_loss,
+    plant_trait,
+    run,
+    target_id,
+    trait_logp,
+)
 from heredity.zoo.pretrain import ZooRecipe, batches
 
 SMALL = InheritRecipe(seeds=(0, 1), zoo=ZooRecipe(epochs=1, batch=64), trait_steps=10, distill_rows=16, distill_epochs=1)

@@ -7,7 +7,7 @@ from heredity.models.loading import load
 from heredity.zoo.corpus import make_corpus
 from heredity.zoo.pretrain import ZooRecipe, pretrain
 
-FAST = dict(epochs=1, batch=64)
+FAST = {"epochs": 1, "batch": 64}
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def zoo(smollm):
 
 
 def test_members_are_model_artifacts_trained_on_the_corpus(zoo):
-    store, smol_id, corpus, members = zoo
+    _, smol_id, corpus, members = zoo
     for artifact in members.values():
         assert artifact.manifest.kind == "model"
         relations = {(p.relation, p.id) for p in artifact.manifest.parents}
