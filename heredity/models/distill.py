@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from heredity.errors import ConfigError
+from heredity.models.compat import check_same_tokenizer
 from heredity.models.finetune import (
     Progress, TrainRecipe, completion_logits, load_student, resolved, save_student, train_loop,
 )
@@ -142,11 +142,3 @@ def train_distill(base: ModelRef, teacher: ModelRef, teacher_system: str | None,
         stats["precision"] = recipe.precision  # what auto resolved to on the machine that built it
     return stats
 
-
-def check_same_tokenizer(teacher_tokenizer, student_tokenizer) -> None:
-    """Logit distillation compares two distributions over one vocabulary; refuse otherwise."""
-    if teacher_tokenizer.get_vocab() != student_tokenizer.get_vocab():
-        raise ConfigError(
-            f"logit distillation needs the teacher and the student to share a tokenizer, but their vocabularies differ "
-            f"({len(teacher_tokenizer)} vs {len(student_tokenizer)} tokens): the KL between their next-token distributions "
-            "has no common support. Train this student by SFT on the teacher's text instead (student.train.mode: sft)")

@@ -190,9 +190,11 @@ def _segments(p: Pack) -> list[range]:
 
 
 def sft_loss(model, p: Pack, batch: list[Example]) -> tuple[torch.Tensor, int]:
-    """Summed cross-entropy of the completion tokens (prompt tokens are never scored)."""
-    logits = completion_logits(model, p).float()
-    return torch.nn.functional.cross_entropy(logits, p.targets.to(logits.device), reduction="sum"), len(p.targets)
+    """Summed cross-entropy of the completion tokens (prompt tokens are never scored), with the
+    LM head run in blocks so no ``[tokens, vocab]`` fp32 logits exist (see ``chunked_loss.py``)."""
+    from heredity.models.chunked_loss import chunked_sft_loss
+
+    return chunked_sft_loss(model, p, batch)
 
 
 def save_student(model, tokenizer, out, recipe: TrainRecipe) -> None:

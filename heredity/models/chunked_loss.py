@@ -1,0 +1,56 @@
+"""SFT cross-entropy without a ``[tokens, vocab]`` fp32 logits tensor.
+
+With Gemma's 262,144-token head a 1,024-token micro-batch would hold 1 GiB of fp32 logits, and
+as much again for their log-softmax and gradient. Here the decoder runs once, the hidden states
+at completion positions are cut into blocks of ``ROWS`` rows, and each block's head product and
+cross-entropy run under activation checkpointing: forward and backward hold one block's logits
+(``ROWS x V``) at a time, and the result equals the unchunked loss up to float summation order.
+
+Models whose logits are not ``hidden @ head.T`` (a biased head) fall back to the whole forward;
+a final-logit soft-cap (Gemma 2) is applied per block.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+ROWS = 256  # head rows per block: 256 x 262,144 fp32 = 256 MiB for Gemma, 48 MiB for SmolLM2
+
+
+def _head(model):
+    """(decoder, head weight, soft-cap) or None when the split does not apply."""
+    try:
+        body, linear = model.get_decoder(), model.get_output_embeddings()
+    except (AttributeError, NotImplementedError):
+        return None
+    if not callable(body) or linear is None or getattr(linear, "bias", None) is not None:
+        return None
+    return body, linear.weight, getattr(model.config, "final_logit_softcapping", None)
+
+
+def _block_loss(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, cap: float | None) -> torch.Tensor:
+    logits = (hidden @ weight.T).float()
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return F.cross_entropy(logits, targets, reduction="sum")
+
+
+def chunked_sft_loss(model, p, batch, rows: int = ROWS) -> tuple[torch.Tensor, int]:
+    """Summed cross-entropy of a pack's completion tokens (the contract of ``finetune.sft_loss``)."""
+    from heredity.models.finetune import _segments, completion_logits
+
+    split = _head(model)
+    targets = p.targets.to(model.device)
+    if split is None:
+        return F.cross_entropy(completion_logits(model, p).float(), targets, reduction="sum"), len(targets)
+    body, weight, cap = split
+    device = model.device
+    hidden = body(input_ids=p.input_ids.to(device), position_ids=p.position_ids.to(device),
+                  segments=[len(s) for s in _segments(p)], use_cache=False).last_hidden_state
+    hidden = hidden[0, p.keep[0].to(device)]
+    total = hidden.new_zeros((), dtype=torch.float32)
+    for a in range(0, len(targets), rows):
+        total = total + checkpoint(_block_loss, hidden[a : a + rows], weight, targets[a : a + rows], cap, use_reentrant=False)
+    return total, len(targets)
