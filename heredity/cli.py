@@ -181,6 +181,21 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_view(args: argparse.Namespace) -> int:
+    from heredity.report.view import make_server
+
+    server = make_server(_store(args), args.host, args.port, allow_remote=args.allow_remote)
+    host, port = server.server_address[:2]
+    console.print(f"serving the store's reports at http://{'[' + host + ']' if ':' in host else host}:{port}/ (Ctrl-C stops)", markup=False, highlight=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="heredity", description=__doc__)
     parser.add_argument("--store", help="store folder (default: $HEREDITY_STORE or the user cache folder)")
@@ -222,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reindex", help="rebuild the index from the manifests")
     p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("view", help="serve the store's reports as HTML (loopback only unless --allow-remote)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0: any free port (printed)")
+    p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    p.set_defaults(func=cmd_view)
 
     from heredity.audit.cli import add_commands  # audit, screen, derived-from
 

@@ -1,0 +1,1 @@
+"""Heredity's measurements in other tools' formats (inspect_ai tasks and logs)."""

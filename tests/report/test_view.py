@@ -1,0 +1,61 @@
+"""heredity view: a real server on an ephemeral loopback port; non-loopback refused unless asked."""
+
+from __future__ import annotations
+
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from heredity.cli import main
+from heredity.errors import ConfigError
+from heredity.report.view import make_server
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "example.org"])
+def test_non_loopback_is_refused_in_one_line(tmp_path, capsys, host):
+    assert main(["--store", str(tmp_path / "store"), "view", "--host", host]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"refusing to serve reports on {host}" in err and "--allow-remote" in err
+
+
+def test_allow_remote_is_what_lets_a_non_loopback_address_bind(store):
+    with pytest.raises(ConfigError):
+        make_server(store, "0.0.0.0", 0)
+    server = make_server(store, "0.0.0.0", 0, allow_remote=True)
+    server.server_close()
+
+
+def _get(url: str) -> tuple[int, str, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.read().decode(), dict(r.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(), dict(exc.headers)
+
+
+def test_serves_the_listing_newest_first_and_each_report(report_store):
+    store, report_id, older_id = report_store
+    server = make_server(store, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        status, page, _ = _get(base + "/")
+        assert status == 200
+        assert page.index(f"/report/{report_id}") < page.index(f"/report/{older_id}")  # newest first
+        assert "owl-tiny" in page and "older-run" in page and "transmission" in page
+        assert store.manifest(report_id).provenance.started in page
+        status, page, headers = _get(f"{base}/report/{report_id}")
+        assert status == 200 and "<title>owl-tiny</title>" in page and "data:image/png;base64," in page and "<svg" in page
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
+        model = store.ids("model")[0]
+        assert _get(f"{base}/report/{model}")[0] == 404  # a model is not a report
+        assert _get(f"{base}/report/..%2Fmanifest.json")[0] == 404
+        assert _get(base + "/nothing")[0] == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
