@@ -9,11 +9,14 @@ from heredity.diffing.results import DiffingResults, TraitDiff
 from heredity.report.tables import fmt_ci, fmt_num, fmt_p_value, markdown_table
 
 
-def write_report(out: Path, results: DiffingResults) -> None:
+def write_report(out: Path, results: DiffingResults, artifact_id: str | None = None) -> None:
+    from heredity.report.html import write_html
+
     (out / "results.json").write_text(json.dumps(results.model_dump(mode="json"), indent=2) + "\n")
     figures = _figures(out, results)
     (out / "report.md").write_text(render_markdown(results, figures))
     (out / "summary.txt").write_text(render_summary(results))
+    write_html(out, title=results.name, artifact_id=artifact_id)
 
 
 def _figures(out: Path, r: DiffingResults) -> list[str]:

@@ -125,7 +125,7 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
     )
 
     def build(ctx):
-        write_report(ctx.out, results)
+        write_report(ctx.out, results, artifact_id=ctx.id)
         ctx.summary = {"gap": results.gap.value, "shapley": {f: s.share for f, s in results.attribution.shapley.items()}}
 
     parents = [Parent(id=aid, relation="input") for aid in dict.fromkeys(a.id for a in grid.inputs)]

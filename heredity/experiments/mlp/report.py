@@ -146,8 +146,11 @@ def plot(res: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def write(res: MlpResults, out: Path) -> None:
+def write(res: MlpResults, out: Path, artifact_id: str | None = None) -> None:
+    from heredity.report.html import write_html
+
     res.write(out)
     (out / "report.md").write_text(markdown(res))
     (out / "summary.txt").write_text(summary(res))
     plot(res, out / "accuracy.png")
+    write_html(out, title=f"MLP subliminal learning: {res.settings['name']}", artifact_id=artifact_id)

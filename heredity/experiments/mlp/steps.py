@@ -96,7 +96,7 @@ def run(config: MlpExperiment, runner) -> Artifact:
 
         res = results(acc, training["alignment_first_step"], training["alignment_first_k"], config.alignment_steps,
                       settings, training["derangement"])
-        write(res, ctx.out)
+        write(res, ctx.out, artifact_id=ctx.id)
         ctx.summary = {arm: round(v.accuracy.mean, 4) for arm, v in res.arms.items()}
 
     parents = [Parent(id=teacher.id, relation="evaluated"), Parent(id=students.id, relation="evaluated"),

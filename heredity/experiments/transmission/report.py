@@ -10,13 +10,20 @@ from heredity.report.bars import PALETTE, bar_chart
 from heredity.report.tables import fmt_ci, fmt_num, fmt_p_value, markdown_table
 
 
-def write_report(out: Path, results: TransmissionResults) -> None:
+def write_report(out: Path, results: TransmissionResults, artifact_id: str | None = None) -> None:
+    from heredity.report.html import write_html
+    from heredity.report.paired import paired_figure
+
     results.write(out)
     _figure(out / "scores.png", results)
+    for k, (arm, parts) in enumerate(results.arms.items()):  # the inheritance itself, probe by probe
+        paired_figure(parts.student.per_probe, parts.control.per_probe, out / f"paired-{k}.png",
+                      title=f"{arm}: student − control, paired by probe", what="P(target)" if results.estimator == "exact" else "rate")
     if results.later_generations:
         _generations_figure(out / "generations.png", results)
     (out / "report.md").write_text(render_markdown(results))
     (out / "summary.txt").write_text(render_summary(results))
+    write_html(out, title=results.experiment, artifact_id=artifact_id)
 
 
 def _figure(path: Path, r: TransmissionResults) -> None:
@@ -82,6 +89,7 @@ def render_markdown(r: TransmissionResults) -> str:
         "Intervals are 95%; n is the number of probe questions.", "",
         "![scores](scores.png)", "",
     ]
+    lines += [f"![{arm}: student − control per probe](paired-{k}.png)" for k, arm in enumerate(r.arms)] + [""]
     rows = [["base", fmt_num(r.base.p), fmt_ci(r.base.ci), r.base.n], ["teacher", fmt_num(r.teacher.p), fmt_ci(r.teacher.ci), r.teacher.n]]
     for arm, parts in r.arms.items():
         for role in ("control", "student"):

@@ -130,7 +130,7 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     )
 
     def build(ctx):
-        write_report(ctx.out, results)
+        write_report(ctx.out, results, artifact_id=ctx.id)
         first = results.first.inheritance
         ctx.summary = {"inheritance": {"difference": first.difference, "ci": list(first.ci), "p_value": first.p_value}}
 
