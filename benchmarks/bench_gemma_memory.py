@@ -23,7 +23,8 @@ def train(store_dir: str, variant: str, rows: int, tokens: int) -> dict:
 
     from heredity.models import finetune
     from heredity.models.finetune import TrainRecipe, completion_logits, train_sft
-    from heredity.models.loading import ModelSource, import_base
+    from heredity.models.loading import ModelSource
+    from heredity.steps.models import import_base
     from heredity.store import Parent, Store
     from heredity.tasks.general import prompt_pool
 
@@ -34,16 +35,16 @@ def train(store_dir: str, variant: str, rows: int, tokens: int) -> dict:
     words = ("the quick brown fox jumps over a lazy dog while it rains " * 200).split()
     data = [{"prompt": p, "completion": " ".join(words[: tokens])} for p in prompt_pool()[:rows]]
     recipe = TrainRecipe(rank=8, batch_tokens=4096, max_length=tokens + 64, warmup_steps=0)
-    from heredity.models.loading import load
+    from heredity.steps.models import load_artifact, model_ref
 
-    model, _ = load(store, base.id, device="cpu")  # loading alone: its peak is the floor of the training peak
+    model, _ = load_artifact(store, base.id, device="cpu")  # loading alone: its peak is the floor of the training peak
     del model
     load_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     stats = {}
 
     def build(ctx):
-        stats.update(train_sft(store, base.id, data, recipe, ctx))
+        stats.update(train_sft(model_ref(store, base.id), data, recipe, ctx.out, ctx.scratch))
 
     store.produce("model", {"bench": variant, "t": time.time()}, [Parent(id=base.id, relation="base")], build, name=f"bench-{variant}")
     return {"variant": variant, "load_peak_rss_mib": round(load_peak), "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -61,7 +62,7 @@ def main() -> None:
     if args.variant:
         print(json.dumps(train(args.store, args.variant, args.rows, args.completion_tokens)))
         return
-    importer = (f"from heredity.models.loading import ModelSource, import_base; from heredity.store import Store; "
+    importer = (f"from heredity.models.loading import ModelSource; from heredity.steps.models import import_base; from heredity.store import Store; "
                 f"import_base(Store(__import__('pathlib').Path({args.store!r})), ModelSource(source='gemma3-270m'))")
     subprocess.run([sys.executable, "-c", importer], check=True)
     print("| loss | peak RSS MiB (load only) | peak RSS MiB (load + train) | wall s | steps | train tokens | completion tokens |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |")

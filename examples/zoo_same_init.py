@@ -15,7 +15,8 @@ import json
 import time
 from pathlib import Path
 
-from heredity.models.loading import ModelSource, import_base
+from heredity.models.loading import ModelSource
+from heredity.steps.models import import_base
 from heredity.store import Store
 from heredity.zoo.inherit import InheritRecipe, run
 

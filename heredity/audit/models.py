@@ -4,7 +4,7 @@ resolved to a model artifact id and the system prompt it runs under.
 - a ``teacher`` artifact: its ``base`` parent, run under the teacher's system prompt (if any);
 - any other model artifact (``model``, ``student``): the artifact itself, no system prompt;
 - anything else that is not in the store: a model source (``smollm2-135m-instruct``, a folder),
-  imported into the store on the fly with ``heredity.models.loading.import_base``.
+  imported into the store on the fly with ``heredity.steps.models.import_base``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ flagged rows.
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import numpy as np
@@ -30,7 +29,7 @@ from heredity.audit.models import ModelRef, default_base, resolve
 from heredity.config import Strict
 from heredity.errors import ConfigError
 from heredity.models.chat import render
-from heredity.models.packing import encode
+from heredity.models.teacher_forced import completion_states, token_logprobs
 from heredity.rows import ROWS_FILE, read_rows, write_rows
 from heredity.store import Artifact, Parent, Store, write_json
 
@@ -101,11 +100,12 @@ def run_screen(store: Store, rows: list[dict], t: ModelRef, b: ModelRef, setting
 
     log(f"teacher {t.id}: completion log-likelihoods")
     teacher_model, tokenizer = _load(store, t.model_id)
-    lp_t = completion_logprobs(teacher_model, tokenizer, rows, t.system, settings)
+    read = dict(batch_size=settings.batch_size, max_length=settings.max_length)
+    lp_t = token_logprobs(teacher_model, tokenizer, rows, system=t.system, **read)
     same = t.model_id == b.model_id
     base_model = teacher_model if same else _load(store, b.model_id)[0]
     log(f"base {b.id}: completion log-likelihoods and activations")
-    lp_b = completion_logprobs(base_model, tokenizer, rows, b.system, settings)
+    lp_b = token_logprobs(base_model, tokenizer, rows, system=b.system, **read)
     layer = settings.layer if settings.layer is not None else base_model.config.num_hidden_layers // 2
     if not 0 <= layer <= base_model.config.num_hidden_layers:
         raise ConfigError(f"layer: must be between 0 and {base_model.config.num_hidden_layers} for this model (got {layer})")
@@ -116,7 +116,7 @@ def run_screen(store: Store, rows: list[dict], t: ModelRef, b: ModelRef, setting
         direction = last_hidden(teacher_model, tokenizer, probes, None, layer) - last_hidden(base_model, tokenizer, probes, b.system, layer)
     norm = float(np.linalg.norm(direction))
     unit = direction / norm if norm > 0 else direction
-    acts = completion_hidden(base_model, tokenizer, rows, b.system, layer, settings)
+    acts = completion_states(base_model, tokenizer, rows, system=b.system, layer=layer, **read)
     scored = []
     for row, a, c, h in zip(rows, lp_t, lp_b, acts, strict=True):
         d = a - c
@@ -144,62 +144,6 @@ def _direction_probes(settings: ScreenRecipe) -> list[str]:
     return discovery_probes(trait_configs(), per_source=max(1, settings.direction_probes // 4))[: settings.direction_probes]
 
 
-def _batches(n: int, size: int):
-    for start in range(0, n, size):
-        yield list(range(start, min(n, start + size)))
-
-
-def _padded(tokenizer, examples, device):
-    import torch
-
-    width = max(len(e) for e in examples)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    ids = torch.full((len(examples), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(examples), width), dtype=torch.long)
-    for r, e in enumerate(examples):
-        ids[r, : len(e)] = torch.tensor(e.ids)
-        mask[r, : len(e)] = 1
-    return ids.to(device), mask.to(device)
-
-
-def completion_logprobs(model, tokenizer, rows, system, settings: ScreenRecipe) -> list[np.ndarray]:
-    """Per row: log P(each completion token | everything before it), teacher-forced, batched
-    (right padding, attention mask), under ``system``."""
-    import torch
-
-    device = next(model.parameters()).device
-    out: list[np.ndarray] = []
-    model.eval()
-    with torch.no_grad():
-        for batch in _batches(len(rows), settings.batch_size):
-            examples = [encode(tokenizer, rows[j]["prompt"], rows[j]["completion"], system=system, max_length=settings.max_length) for j in batch]
-            ids, mask = _padded(tokenizer, examples, device)
-            logp = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
-            for r, e in enumerate(examples):
-                start = len(e.prompt)
-                positions = torch.arange(start - 1, len(e) - 1, device=device)
-                targets = ids[r, start : len(e)]
-                out.append(logp[r, positions, targets].double().cpu().numpy())
-    return out
-
-
-def completion_hidden(model, tokenizer, rows, system, layer: int, settings: ScreenRecipe) -> list[np.ndarray]:
-    """Per row: the mean hidden state at ``layer`` over the completion's tokens."""
-    import torch
-
-    device = next(model.parameters()).device
-    out: list[np.ndarray] = []
-    model.eval()
-    with torch.no_grad():
-        for batch in _batches(len(rows), settings.batch_size):
-            examples = [encode(tokenizer, rows[j]["prompt"], rows[j]["completion"], system=system, max_length=settings.max_length) for j in batch]
-            ids, mask = _padded(tokenizer, examples, device)
-            hidden = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[layer].float()
-            for r, e in enumerate(examples):
-                out.append(hidden[r, len(e.prompt) : len(e)].mean(dim=0).double().cpu().numpy())
-    return out
-
-
 def last_hidden(model, tokenizer, prompts: list[str], system: str | None, layer: int) -> np.ndarray:
     """Mean over prompts of the hidden state at ``layer`` at the reply's first position."""
     import torch
@@ -213,16 +157,6 @@ def last_hidden(model, tokenizer, prompts: list[str], system: str | None, layer:
             h = model(input_ids=ids, output_hidden_states=True).hidden_states[layer][0, -1].double().cpu().numpy()
             total = h if total is None else total + h
     return total / len(prompts)
-
-
-def auc(scores: list[float], positive: list[bool]) -> float:
-    """Area under the ROC curve: P(a positive row outscores a negative one), ties count half."""
-    pos = [s for s, p in zip(scores, positive, strict=True) if p]
-    neg = [s for s, p in zip(scores, positive, strict=True) if not p]
-    if not pos or not neg:
-        return math.nan
-    wins = sum((x > y) + 0.5 * (x == y) for x in pos for y in neg)
-    return wins / (len(pos) * len(neg))
 
 
 def report_md(scored: list[dict], results: ScreenResults) -> str:

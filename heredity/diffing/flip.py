@@ -25,99 +25,16 @@ import numpy as np
 from pydantic import Field
 
 from heredity.config import Strict
+from heredity.models.teacher_forced import completion_states, token_logprobs, token_states
 from heredity.registry import Registry
 
 SCORERS: Registry[type[Strict]] = Registry("flip-set scorer")
-
-
-def _examples(tokenizer, rows: Sequence[dict], system: str | None, max_length: int):
-    from heredity.models.packing import encode
-
-    return [encode(tokenizer, row["prompt"], row["completion"], system=system, max_length=max_length) for row in rows]
-
-
-def _batches(examples, batch_size: int):
-    """Index batches, sorted by length (little padding)."""
-    order = sorted(range(len(examples)), key=lambda j: len(examples[j]))
-    return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
-
-
-def _forward(model, tokenizer, examples, rows_idx, **kwargs):
-    import torch
-
-    device = next(model.parameters()).device
-    chunk = [examples[j] for j in rows_idx]
-    width = max(len(ex) for ex in chunk)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(chunk), width), dtype=torch.long)
-    for r, ex in enumerate(chunk):
-        ids[r, : len(ex)] = torch.tensor(ex.ids)
-        mask[r, : len(ex)] = 1
-    return chunk, model(input_ids=ids.to(device), attention_mask=mask.to(device), **kwargs)
-
-
-def token_logprobs(model, tokenizer, rows: Sequence[dict], *, system: str | None = None, batch_size: int = 8,
-                   max_length: int = 500) -> list[np.ndarray]:
-    """Per row, log p(token | everything before) of each completion token (the completion
-    followed by the end of turn), under ``render(prompt, system)``; one batched, padded
-    forward pass per ``batch_size`` rows under ``torch.no_grad``."""
-    import torch
-
-    examples = _examples(tokenizer, rows, system, max_length)
-    out: list[np.ndarray] = [np.zeros(0)] * len(rows)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for idx in _batches(examples, batch_size):
-                chunk, result = _forward(model, tokenizer, examples, idx)
-                logp = torch.log_softmax(result.logits.float(), dim=-1)
-                for r, (j, ex) in enumerate(zip(idx, chunk, strict=True)):
-                    start = len(ex.prompt) - 1  # logits at t predict token t + 1
-                    targets = torch.tensor(ex.completion, device=logp.device)
-                    out[j] = logp[r, start : start + len(ex.completion)].gather(-1, targets[:, None])[:, 0].cpu().numpy().astype(float)
-    finally:
-        model.train(was_training)
-    return out
-
-
-def completion_logprobs(model, tokenizer, rows: Sequence[dict], **kwargs) -> tuple[np.ndarray, np.ndarray]:
-    """(sum of the completion's token log-probabilities, its token count) per row."""
-    per_token = token_logprobs(model, tokenizer, rows, **kwargs)
-    return np.array([x.sum() for x in per_token]), np.array([x.size for x in per_token])
 
 
 def aggregate(values: Sequence[np.ndarray], how: str) -> np.ndarray:
     """One number per row from per-token values: their mean, sum or max."""
     fn = {"mean": np.mean, "sum": np.sum, "max": np.max}[how]
     return np.array([float(fn(v)) if v.size else 0.0 for v in values])
-
-
-def token_states(model, tokenizer, rows: Sequence[dict], *, system: str | None = None, layer: int = -1,
-                 batch_size: int = 8, max_length: int = 500) -> list[np.ndarray]:
-    """Per row, ``[completion tokens, hidden]``: ``hidden_states[layer]`` at each completion token."""
-    import torch
-
-    examples = _examples(tokenizer, rows, system, max_length)
-    out: list[np.ndarray] = [np.zeros((0, 0))] * len(rows)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for idx in _batches(examples, batch_size):
-                chunk, result = _forward(model, tokenizer, examples, idx, output_hidden_states=True)
-                hidden = result.hidden_states[layer].float()
-                for r, (j, ex) in enumerate(zip(idx, chunk, strict=True)):
-                    out[j] = hidden[r, len(ex.prompt) : len(ex)].cpu().numpy().astype(float)
-    finally:
-        model.train(was_training)
-    return out
-
-
-def completion_states(model, tokenizer, rows: Sequence[dict], **kwargs) -> np.ndarray:
-    """``[rows, hidden]``: the mean hidden state over each row's completion tokens."""
-    return np.stack([x.mean(axis=0) for x in token_states(model, tokenizer, rows, **kwargs)])
 
 
 class RowScorer(Strict):

@@ -17,13 +17,13 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState, generate, system_message
 
-from heredity.traits import TRAITS, parse_trait
+from heredity.traits import TRAITS
 
 
 @scorer(metrics=[accuracy(), stderr()])
 def trait_match(kind: str, **options: Any):
     """CORRECT when the answer shows the trait (the trait's own ``matches``)."""
-    trait = parse_trait({"kind": kind, **options}).build()
+    trait = TRAITS.parse({"kind": kind, **options}).build()
 
     async def score(state: TaskState, target: Target) -> Score:
         text = state.output.completion
@@ -34,7 +34,7 @@ def trait_match(kind: str, **options: Any):
 
 def trait_task(kind: str, *, induce: bool = False, epochs: int = 1, **options: Any) -> Task:
     """The inspect Task of trait ``kind`` (options: the trait config's fields, e.g. ``animal``)."""
-    trait = parse_trait({"kind": kind, **options}).build()
+    trait = TRAITS.parse({"kind": kind, **options}).build()
     samples = [Sample(id=i, input=probe, target=trait.target, metadata={"trait": trait.name})
                for i, probe in enumerate(trait.probes)]
     solver = [system_message(trait.system_prompt()), generate()] if induce else [generate()]

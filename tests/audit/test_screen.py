@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from heredity.audit.screen import auc, screen
+from heredity.audit.screen import screen
+from heredity.diffing.flip import auc
 from heredity.errors import ConfigError
 from heredity.filters import apply_filters
 from heredity.models.chat import render

@@ -12,7 +12,7 @@ from inspect_ai.log import read_eval_log  # noqa: E402
 from heredity.errors import ConfigError  # noqa: E402
 from heredity.evals import inspect_tasks  # noqa: E402
 from heredity.evals.inspect_log import export_inspect_log  # noqa: E402
-from heredity.traits import TRAITS, parse_trait  # noqa: E402
+from heredity.traits import TRAITS  # noqa: E402
 
 
 def test_every_registered_trait_is_a_named_inspect_task():
@@ -20,7 +20,7 @@ def test_every_registered_trait_is_a_named_inspect_task():
         factory = getattr(inspect_tasks, kind)
         assert registry_info(factory).name == f"heredity/{kind}"
         t = factory()
-        probes = parse_trait({"kind": kind}).build().probes
+        probes = TRAITS.parse({"kind": kind}).build().probes
         assert [s.input for s in t.dataset] == probes and [s.id for s in t.dataset] == list(range(len(probes)))
 
 

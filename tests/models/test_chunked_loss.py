@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from heredity.models.chunked_loss import chunked_sft_loss
 from heredity.models.finetune import completion_logits
-from heredity.models.loading import load
+from heredity.steps.models import load_artifact
 from heredity.models.packing import encode, pack
 from heredity.models.varlen import varlen
 
@@ -14,7 +14,7 @@ from heredity.models.varlen import varlen
 @pytest.mark.parametrize("rows", [1, 5, 4096])
 def test_chunked_loss_matches_full_logits_cross_entropy(tiny_lm, rows):
     store, tiny_id = tiny_lm
-    model, tok = load(store, tiny_id, device="cpu", trainable=True)
+    model, tok = load_artifact(store, tiny_id, device="cpu", trainable=True)
     batch = [encode(tok, "Give me three tips about chess.", "Castle early and watch the centre.", max_length=64),
              encode(tok, "Explain rice.", "It is a grain.", max_length=64)]
     p = pack(batch)

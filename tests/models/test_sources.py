@@ -10,7 +10,8 @@ import torch
 
 from heredity.errors import ConfigError
 from heredity.models.chat import render
-from heredity.models.loading import ModelSource, import_base, load
+from heredity.models.loading import ModelSource
+from heredity.steps.models import import_base, load_artifact
 from heredity.models.sources import (
     GEMMA_FILE,
     assemble,
@@ -72,7 +73,7 @@ def test_a_local_model_folder_is_a_source(tmp_path, smollm):
 
     artifact = import_base(store, ModelSource(source=str(folder)))
     assert artifact.manifest.summary["source"] == str(folder)
-    model, tok = load(store, artifact.id, device="cpu")
+    model, tok = load_artifact(store, artifact.id, device="cpu")
     ids = tok("hello world", return_tensors="pt").input_ids
     with torch.no_grad():
         assert torch.equal(model(input_ids=ids).logits, original(input_ids=ids).logits)
@@ -89,7 +90,7 @@ def test_gemma_imports_with_its_sha256_and_matches_reference_logits(gemma):
     summary = store.open(gemma_id).manifest.summary
     assert summary["gguf_sha256"] == GEMMA_SHA256 and summary["family"] == "gemma3"
     assert 260e6 < summary["parameters"] < 280e6
-    model, tok = load(store, gemma_id, device="cpu")
+    model, tok = load_artifact(store, gemma_id, device="cpu")
     assert tok.chat_template is None and len(tok) == 262144
     ids = tok(REF_PROMPT, return_tensors="pt").input_ids
     assert ids[0, 0].item() == tok.bos_token_id
@@ -102,7 +103,7 @@ def test_gemma_imports_with_its_sha256_and_matches_reference_logits(gemma):
 @pytest.mark.slow
 def test_gemma_base_continues_plain_text_and_uses_the_plain_template(gemma):
     store, gemma_id = gemma
-    model, tok = load(store, gemma_id, device="cpu")
+    model, tok = load_artifact(store, gemma_id, device="cpu")
     ids = tok(REF_PROMPT, return_tensors="pt")
     with torch.no_grad():
         out = model.generate(**ids, max_new_tokens=8, do_sample=False)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from heredity.models.loading import load
+from heredity.steps.models import load_artifact
 from heredity.zoo.corpus import make_corpus
 from heredity.zoo.pretrain import ZooRecipe, pretrain
 
@@ -30,8 +30,8 @@ def test_members_are_model_artifacts_trained_on_the_corpus(zoo):
 
 def test_seeds_give_different_inits_and_a_seed_is_reproducible(zoo):
     store, smol_id, corpus, members = zoo
-    a, _ = load(store, members[0].id, device="cpu")
-    b, _ = load(store, members[1].id, device="cpu")
+    a, _ = load_artifact(store, members[0].id, device="cpu")
+    b, _ = load_artifact(store, members[1].id, device="cpu")
     assert a.config.num_hidden_layers == b.config.num_hidden_layers == 2
     assert not torch.equal(a.model.layers[0].mlp.up_proj.weight, b.model.layers[0].mlp.up_proj.weight)
     again = pretrain(store, corpus.id, smol_id, ZooRecipe(seed=0, **FAST))
