@@ -139,7 +139,7 @@ def main() -> None:
     print(machine_line())
     print(f"{args.n} prompts, batch {args.batch_size}, max_new_tokens {args.max_new_tokens}, fp32, temperature 1")
     print(f"model FLOPs: 2 x {params / 1e6:.0f}M parameters x (prompt + new tokens), the same count for every path\n")
-    print(f"| path | new tokens/s | valid format | grammar-exact | wall s | new tokens | matmul rate (of fp32 peak) |")
+    print("| path | new tokens/s | valid format | grammar-exact | wall s | new tokens | matmul rate (of fp32 peak) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for short, name in keys.items():
         if short in args.skip:

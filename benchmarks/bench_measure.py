@@ -20,7 +20,6 @@ import argparse
 import time
 
 import numpy as np
-import torch
 
 from heredity.measure import exact_score, exact_score_reference
 from heredity.models.loading import ModelSource

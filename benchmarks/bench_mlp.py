@@ -121,7 +121,7 @@ def main() -> None:
           f"cpu capability {torch.backends.cpu.get_cpu_capability()}; data {locate(MnistConfig()).source} ({len(x)} train)")
     print(f"grid: {s} seeds x (teacher {cfg.teacher.epochs} ep x {len(x)} digits, same-init + different-init "
           f"{cfg.student.epochs} ep x {cfg.noise.count} noise), batch {cfg.teacher.batch_size}/{cfg.student.batch_size}")
-    print(f"accuracy (vectorised): " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in acc.items()))
+    print("accuracy (vectorised): " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in acc.items()))
     print()
     print(machine_line())
     print("| run | wall s | speedup vs loop | matmul rate (of this run's fp32 2048-GEMM peak) |")

@@ -124,7 +124,7 @@ def main() -> None:
     params = sum(t.numel() for t in safe_open_params(store, base_id))
     passes = {"naive-fp32": 2, "naive-bf16": 2, "fast": 2, "distill": 3}  # LoRA: forward + input-gradient backward (+ teacher)
     print(machine_line() + f", rows {args.rows}")
-    print(f"| path | tokens | steps | step s | tokens/s | peak RSS MB | matmul rate (of fp32 peak) |\n|---|---|---|---|---|---|---|")
+    print("| path | tokens | steps | step s | tokens/s | peak RSS MB | matmul rate (of fp32 peak) |\n|---|---|---|---|---|---|---|")
     for name, run in runs.items():
         if name in args.skip:
             continue
