@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from heredity import stats
+from heredity.errors import ConfigError
 from heredity.traits.base import Trait
 
 
@@ -185,9 +186,12 @@ def _exact(model, tokenizer, trait: Trait, system, progress, run) -> Score:
     left-out bound) for each probe in order."""
     import torch
 
+    if not trait.candidates:
+        raise ConfigError(f"trait {trait.name} has no closed answer set, so the exact estimator cannot read it: "
+                          "use estimator: sampled (a judge scores the answers)")
     sequences = _candidate_sequences(tokenizer, trait)
     names = list(trait.candidates)
-    index = torch.tensor([names.index(c) for c, _, _ in sequences])
+    index = torch.tensor([names.index(c) for c, _, _ in sequences], dtype=torch.long)
     per_probe, coverage, distribution, left_out = [], [], np.zeros(len(names)), 0.0
     prompts = trait.rendered_probes(tokenizer, system)
     was_training = model.training

@@ -79,7 +79,7 @@ def test_filters_run_in_order_and_count_first_reason():
 def test_keyword_needs_words_or_a_trait_and_unknown_filters_are_errors():
     with pytest.raises(ConfigError, match="words"):
         apply_filters(rows("x"), [{"kind": "keyword"}], GENERAL)
-    with pytest.raises(ConfigError, match="accepted: banned, format, imprint, judge, keyword, prompt, semantic"):
+    with pytest.raises(ConfigError, match="accepted: banned, format, imprint, judge, keyword, prompt, screen, semantic"):
         apply_filters(rows("x"), [{"kind": "nonsense"}], GENERAL)
     with pytest.raises(ConfigError, match="action"):
         apply_filters(rows("x"), [{"kind": "keyword", "words": ["a"], "action": "hide"}], GENERAL)

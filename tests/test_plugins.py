@@ -25,7 +25,6 @@ from heredity.students import STUDENT_KINDS, StudentJob, StudentKind
 from heredity.traits import TRAITS, Trait, TraitConfig
 
 
-@TRAITS.register("digit")
 class DigitTrait(TraitConfig):
     kind: Literal["digit"] = "digit"
     digit: str = "7"
@@ -40,7 +39,6 @@ class DigitTrait(TraitConfig):
         )
 
 
-@FILTERS.register("short")
 class ShortFilter(FilterConfig):
     kind: Literal["short"] = "short"
     max_chars: int = 20
@@ -49,7 +47,6 @@ class ShortFilter(FilterConfig):
         return (row, None) if len(row["completion"]) <= self.max_chars else (None, f"short: over {self.max_chars} characters")
 
 
-@INDUCERS.register("shout")
 class ShoutInducer(InducerConfig):
     kind: Literal["shout"] = "shout"
 
@@ -57,7 +54,6 @@ class ShoutInducer(InducerConfig):
         return make_teacher(runner, base, TeacherRecipe(inducer="shout", system_prompt="ANSWER IN CAPITALS."), name)
 
 
-@STUDENT_KINDS.register("copy")
 class CopyStudent(StudentKind):
     """Learns nothing: the student is its base, saved whole (a null control)."""
 
@@ -68,12 +64,11 @@ class CopyStudent(StudentKind):
         return {"rows": len(job.rows)}
 
 
-@ESTIMATORS.register("exact-twice")
 def exact_twice(model, tokenizer, trait, settings, system=None):
     return exact_score(model, tokenizer, trait, system=system, batch_size=settings.batch_size)
 
 
-EXPORTERS.register("plain-id")(Exporter(".txt", lambda p, root: f"{p.subject.id} ({len(p.nodes)} in pedigree)\n"))
+PLAIN_ID = Exporter(".txt", lambda p, root: f"{p.subject.id} ({len(p.nodes)} in pedigree)\n")
 
 
 def test_plugins_defined_in_a_test_file_run_end_to_end(tiny_lm, tmp_path, capsys):
@@ -109,8 +104,12 @@ def test_plugins_defined_in_a_test_file_run_end_to_end(tiny_lm, tmp_path, capsys
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _unregister():
+def _registered():
+    """Registered for this module's tests only, so other tests see the package's own plug-ins."""
+    plugins = ((TRAITS, "digit", DigitTrait), (FILTERS, "short", ShortFilter), (INDUCERS, "shout", ShoutInducer),
+               (STUDENT_KINDS, "copy", CopyStudent), (ESTIMATORS, "exact-twice", exact_twice), (EXPORTERS, "plain-id", PLAIN_ID))
+    for registry, name, plugin in plugins:
+        registry.register(name)(plugin)
     yield
-    for registry, name in ((TRAITS, "digit"), (FILTERS, "short"), (INDUCERS, "shout"), (STUDENT_KINDS, "copy"),
-                           (ESTIMATORS, "exact-twice"), (EXPORTERS, "plain-id")):
+    for registry, name, _ in plugins:
         registry.unregister(name)

@@ -30,14 +30,17 @@ GENERAL_QUESTIONS = [
 
 
 def trait_configs(selections: list[str] | None = None, n_probes: int | None = None) -> list[TraitConfig]:
-    """The traits to measure: ``kind:arg`` selections, or every registered trait with defaults."""
+    """The traits to measure: ``kind:arg`` selections, or every registered trait with defaults
+    that the exact estimator can read (a closed answer set; free-text traits need a judge)."""
     if not selections:
         out = []
         for kind in TRAITS.names():
             try:
-                out.append(TRAITS.parse({"kind": kind}))
+                config = TRAITS.parse({"kind": kind})
             except ConfigError:  # a trait without defaults is measured only when selected
                 continue
+            if config.build().candidates:
+                out.append(config)
         configs = out
     else:
         configs = [parse_selection(s) for s in selections]

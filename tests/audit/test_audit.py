@@ -64,7 +64,7 @@ def test_bad_inputs_name_what_is_accepted(bred):
     store, ids = bred
     with pytest.raises(ConfigError, match="--base"):
         audit(store, ids["teacher"], ids["student"])  # a bare model as teacher: the store cannot say its base
-    with pytest.raises(ConfigError, match="accepted: animal, style"):
+    with pytest.raises(ConfigError, match="accepted: animal, blackmail, date-confusion, gaslit-distress, misalignment, style"):
         audit(store, ids["teacher"], ids["student"], base=ids["base"], traits=["tree:oak"])
     with pytest.raises(ConfigError, match="neither an artifact in the store nor a model source"):
         audit(store, "./no/such/model", ids["student"], base=ids["base"])

@@ -18,7 +18,8 @@ from heredity.traits import TRAITS  # noqa: E402
 def test_every_registered_trait_is_a_named_inspect_task():
     for kind in TRAITS.names():
         factory = getattr(inspect_tasks, kind)
-        assert registry_info(factory).name == f"heredity/{kind}"
+        # "heredity/<kind>" once the package is installed with its entry point, "<kind>" otherwise
+        assert registry_info(factory).name.split("/")[-1] == kind
         t = factory()
         probes = TRAITS.parse({"kind": kind}).build().probes
         assert [s.input for s in t.dataset] == probes and [s.id for s in t.dataset] == list(range(len(probes)))
