@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from heredity.display import plain, plain_block, safe
 from heredity.errors import HeredityError
@@ -45,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         summary, report_md = report.file("summary.txt"), report.file("report.md")
         if summary.exists():  # short lines, readable at 80 columns
-            console.print(safe(plain_block(summary.read_text(errors="replace"))), highlight=False, end="")
+            console.print(escape(plain_block(summary.read_text(errors="replace"))), highlight=False, end="")
         elif report_md.exists():
             from rich.markdown import Markdown
 

@@ -76,6 +76,11 @@ def test_sft_transmission_runs_reports_and_caches(tiny_lm, tmp_path, capsys):
     count = len(store.ids())
     assert run_cli(root, tiny_experiment(tiny_lm), tmp_path, capsys) == report
     assert len(store.ids()) == count
+    # Without -q the terminal shows the summary, line by line as summary.txt has it.
+    path = tmp_path / "tiny.yaml"
+    assert main(["--store", str(root), "run", str(path)]) == 0
+    shown = capsys.readouterr().err
+    assert all(line in shown for line in summary if line.strip())
 
     # The student's lineage names its base, its data and, through the data, the owl teacher.
     relations = {p.relation for p in store.parents(student_id)}
