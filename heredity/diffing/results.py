@@ -12,17 +12,17 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from heredity import stats
+from heredity.results import Record
 
 SCHEMA_VERSION = 1
 Interval = tuple[float, float]
 Level = Literal["A", "B"]
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Model = Record  # the results' shared base: frozen, unknown keys refused
 
 
 class Score(Model):
