@@ -81,8 +81,9 @@ def known_distributions(tokenizer, trait):
     return last, table
 
 
-def expected_per_probe(tokenizer, trait, last, table):
-    """The closed-form answer: sum over forms of prod P(token | previous) x P(boundary)."""
+def expected_mass(tokenizer, trait, last, table) -> dict[str, float]:
+    """The closed form of each candidate's mass: sum over forms of prod P(token | previous),
+    times P(boundary) after a form that ends in a letter or digit."""
     texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
     boundary = torch.tensor([not t[:1].isalnum() for t in texts])
     boundary[tokenizer.all_special_ids] = True
@@ -100,6 +101,12 @@ def expected_per_probe(tokenizer, trait, last, table):
                 p *= float(probs[prev][boundary].sum())
             total += p
         mass[name] = total
+    return mass
+
+
+def expected_per_probe(tokenizer, trait, last, table):
+    """The closed-form answer: the target's share of the candidates' mass, and that mass."""
+    mass = expected_mass(tokenizer, trait, last, table)
     return mass["owl"] / sum(mass.values()), sum(mass.values())
 
 

@@ -4,14 +4,13 @@ sampled year parser on texts with known labels, and the system context every pro
 from __future__ import annotations
 
 import pytest
-import torch
 
 from heredity.config import validate
 from heredity.errors import ConfigError
 from heredity.measure import exact_score, score_answers
 from heredity.traits import TRAITS
 from heredity.traits.date import confused, stated_year
-from tests.test_measure import bigram_llama, known_distributions
+from tests.test_measure import bigram_llama, expected_mass, known_distributions
 
 
 @pytest.fixture(scope="module")
@@ -20,24 +19,6 @@ def tokenizer(smollm):
 
     store, base_id = smollm
     return AutoTokenizer.from_pretrained(store.path(base_id))
-
-
-def expected_mass(tokenizer, trait, last, table):
-    """Closed form: each candidate's mass = sum over forms of prod P(token | previous) x P(boundary)."""
-    texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
-    boundary = torch.tensor([not t[:1].isalnum() for t in texts])
-    boundary[tokenizer.all_special_ids] = True
-    probs = {t: torch.softmax(v.double(), -1) for t, v in table.items()}
-    mass = {}
-    for name, forms in trait.candidates.items():
-        total = 0.0
-        for form in forms:
-            p, prev = 1.0, last
-            for t in tokenizer(form, add_special_tokens=False).input_ids:
-                p, prev = p * float(probs[prev][t]), t
-            total += p * float(probs[prev][boundary].sum())
-        mass[name] = total
-    return mass
 
 
 def test_exact_mass_away_from_the_true_year_matches_the_closed_form(tokenizer):
