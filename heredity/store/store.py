@@ -152,8 +152,12 @@ class Store:
             conn.close()
 
     def _init_index(self) -> None:
-        with self._db() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
+        # Serialised across processes: two connections switching a new index to WAL at once can
+        # each wait on the other's lock until the busy timeout (seen with two Ray workers opening
+        # one fresh store). Once the index is in WAL mode the switch is a no-op.
+        with self.lock("index"), self._db() as conn:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS artifacts ("
                 " id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT, created TEXT)"
@@ -412,7 +416,7 @@ def _explain_sqlite(path: Path, exc: sqlite3.OperationalError) -> str:
     if "readonly" in text or "read-only" in text:
         return f"store index {path} is on a read-only disk or not writable ({text})"
     if "locked" in text or "busy" in text:
-        return f"store index {path} stayed locked by another process for 60 s ({text})"
+        return f"store index {path} is locked by another process ({text}; a writer holds it past the 60 s wait, or a lock conflict SQLite cannot wait out)"
     return f"store index {path}: {text} (if it is damaged, delete it and run `heredity reindex`)"
 
 

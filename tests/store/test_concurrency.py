@@ -4,11 +4,14 @@ per-artifact lock), both finish with the same report, and the index matches the 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sqlite3
+import time
 from collections import Counter
 from pathlib import Path
 
 from procs import events, start
+from heredity.errors import StoreError
 from heredity.store import Store
 from heredity.store.verify import verify
 
@@ -56,3 +59,23 @@ def test_concurrent_producers_in_threads_build_once(store):
         results = list(pool.map(lambda _: store.produce("data", {"shared": 1}, [], build), range(8)))
     assert len(calls) == 1
     assert len({r.artifact.id for r in results}) == 1 and sum(not r.cached for r in results) == 1
+
+
+def _open_at(root: str, start_at: float) -> str:
+    while time.time() < start_at:  # release every process at one moment (spin, no sleep jitter)
+        pass
+    try:
+        Store(root)
+        return "ok"
+    except StoreError as exc:
+        return str(exc)
+
+
+def test_processes_opening_one_fresh_store_at_once_all_succeed(tmp_path):
+    # Regression: switching a new index to WAL from several processes at once failed with
+    # "database is locked" (seen in CI with two Ray workers). Six processes, twenty fresh stores.
+    with multiprocessing.get_context("spawn").Pool(6) as pool:
+        for i in range(20):
+            root, start_at = str(tmp_path / f"s{i}"), time.time() + 0.5
+            outcomes = pool.starmap(_open_at, [(root, start_at)] * 6)
+            assert outcomes == ["ok"] * 6, outcomes
