@@ -1,4 +1,4 @@
-"""SFT cross-entropy without a ``[tokens, vocab]`` fp32 logits tensor.
+"""SFT cross-entropy (and distillation KL) without a ``[tokens, vocab]`` fp32 logits tensor.
 
 With Gemma's 262,144-token head a 1,024-token micro-batch would hold 1 GiB of fp32 logits, and
 as much again for their log-softmax and gradient. Here the decoder runs once, the hidden states
@@ -6,8 +6,9 @@ at completion positions are cut into blocks of ``ROWS`` rows, and each block's h
 cross-entropy run under activation checkpointing: forward and backward hold one block's logits
 (``ROWS x V``) at a time, and the result equals the unchunked loss up to float summation order.
 
-Models whose logits are not ``hidden @ head.T`` (a biased head) fall back to the whole forward;
-a final-logit soft-cap (Gemma 2) is applied per block.
+Logit distillation (``distill.py``) uses the same blocks for both models' logits. Models whose
+logits are not ``hidden @ head.T`` (a biased head) fall back to the whole forward; a
+final-logit soft-cap (Gemma 2) is applied per block.
 """
 
 from __future__ import annotations
@@ -30,26 +31,40 @@ def _head(model):
     return body, linear.weight, getattr(model.config, "final_logit_softcapping", None)
 
 
-def _block_loss(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, cap: float | None) -> torch.Tensor:
+def head_logits(hidden: torch.Tensor, weight: torch.Tensor, cap: float | None) -> torch.Tensor:
+    """fp32 logits of a block of hidden states (with the model's final soft-cap, if any)."""
     logits = (hidden @ weight.T).float()
-    if cap:
-        logits = torch.tanh(logits / cap) * cap
-    return F.cross_entropy(logits, targets, reduction="sum")
+    return torch.tanh(logits / cap) * cap if cap else logits
 
 
-def chunked_sft_loss(model, p, batch, rows: int = ROWS) -> tuple[torch.Tensor, int]:
-    """Summed cross-entropy of a pack's completion tokens (the contract of ``finetune.sft_loss``)."""
-    from heredity.models.finetune import _segments, completion_logits
+def _block_loss(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, cap: float | None) -> torch.Tensor:
+    return F.cross_entropy(head_logits(hidden, weight, cap), targets, reduction="sum")
+
+
+def completion_hidden(model, p) -> tuple[torch.Tensor, torch.Tensor, float | None] | None:
+    """(hidden states ``[N, H]`` at the positions that predict completion tokens, head weight,
+    soft-cap), or None for a model whose head does not split off (use the whole forward)."""
+    from heredity.models.finetune import _segments
 
     split = _head(model)
-    targets = p.targets.to(model.device)
     if split is None:
-        return F.cross_entropy(completion_logits(model, p).float(), targets, reduction="sum"), len(targets)
+        return None
     body, weight, cap = split
     device = model.device
     hidden = body(input_ids=p.input_ids.to(device), position_ids=p.position_ids.to(device),
                   segments=[len(s) for s in _segments(p)], use_cache=False).last_hidden_state
-    hidden = hidden[0, p.keep[0].to(device)]
+    return hidden[0, p.keep[0].to(device)], weight, cap
+
+
+def chunked_sft_loss(model, p, batch, rows: int = ROWS) -> tuple[torch.Tensor, int]:
+    """Summed cross-entropy of a pack's completion tokens (the contract of ``finetune.sft_loss``)."""
+    from heredity.models.finetune import completion_logits
+
+    targets = p.targets.to(model.device)
+    split = completion_hidden(model, p)
+    if split is None:
+        return F.cross_entropy(completion_logits(model, p).float(), targets, reduction="sum"), len(targets)
+    hidden, weight, cap = split
     total = hidden.new_zeros((), dtype=torch.float32)
     for a in range(0, len(targets), rows):
         total = total + checkpoint(_block_loss, hidden[a : a + rows], weight, targets[a : a + rows], cap, use_reentrant=False)

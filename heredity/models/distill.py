@@ -16,19 +16,21 @@ disabled — one copy of the weights. Otherwise a second frozen model is loaded.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.checkpoint import checkpoint
 
+from heredity.models.chunked_loss import ROWS, completion_hidden, head_logits
 from heredity.models.compat import check_same_tokenizer
 from heredity.models.finetune import (
     Progress, TrainRecipe, completion_logits, load_student, resolved, save_student, train_loop,
 )
 from heredity.models.loading import ModelRef, load
-from heredity.models.packing import Example, encode, pack
+from heredity.models.packing import Example, Pack, encode, pack
 
 # A grammar is a heredity.models.grammar.TokenGrammar, or any callable that maps a completion's
 # token ids to its allowed-token mask [T, V] (True = allowed at that position).
@@ -83,19 +85,64 @@ def restricted_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, ma
 
 
 class TeacherPacks:
-    """The teacher's logits for a student pack: same rows, teacher prompts, same completions."""
+    """The teacher's side of a student pack: same rows, teacher prompts, same completions."""
 
     def __init__(self, teacher, teacher_examples: dict[int, Example], adapters_off: bool):
         self.teacher = teacher
         self.examples = teacher_examples
         self.adapters_off = adapters_off
 
-    @torch.no_grad()
-    def logits(self, student_model, keys: list[int]) -> torch.Tensor:
+    @contextmanager
+    def _model(self, student_model):
         model = student_model if self.teacher is None else self.teacher
         off = model.disable_adapter() if self.adapters_off else nullcontext()
+        if self.teacher is not None:  # the student's varlen patch is the train loop's; the teacher needs its own
+            from heredity.models.varlen import varlen
+
+            off = varlen(self.teacher)
         with off:
+            yield model
+
+    @torch.no_grad()
+    def logits(self, student_model, keys: list[int]) -> torch.Tensor:
+        with self._model(student_model) as model:
             return completion_logits(model, pack([self.examples[k] for k in keys]))
+
+    @torch.no_grad()
+    def hidden(self, student_model, keys: list[int]):
+        """``completion_hidden`` of the teacher (no gradient), or None when its head does not split."""
+        with self._model(student_model) as model:
+            return completion_hidden(model, pack([self.examples[k] for k in keys]))
+
+
+def _block_kl(s_hidden, s_weight, s_cap, t_hidden, t_weight, t_cap, mask) -> torch.Tensor:
+    # The teacher's block logits are made here, inside the checkpoint, so backward keeps only
+    # the teacher's hidden block, never its [rows, V] logits.
+    with torch.no_grad():
+        t_logits = head_logits(t_hidden, t_weight, t_cap)
+    return restricted_kl(head_logits(s_hidden, s_weight, s_cap), t_logits, mask)[0]
+
+
+def chunked_kl(student_model, p: Pack, source: TeacherPacks, keys: list[int], mask: torch.Tensor | None,
+               rows: int = ROWS) -> tuple[torch.Tensor, int]:
+    """``restricted_kl`` of a pack with both heads run in blocks of ``rows`` positions, so no
+    ``[tokens, vocab]`` fp32 logits exist for either model (Gemma's head is 262k wide)."""
+    student, teacher = completion_hidden(student_model, p), source.hidden(student_model, keys)
+    if student is None or teacher is None:
+        return restricted_kl(completion_logits(student_model, p), source.logits(student_model, keys), mask)
+    (s_hidden, s_weight, s_cap), (t_hidden, t_weight, t_cap) = student, teacher
+    t_weight = t_weight.detach()
+    total = s_hidden.new_zeros((), dtype=torch.float32)
+    counted = 0
+    for a in range(0, s_hidden.shape[0], rows):
+        block = mask[a : a + rows] if mask is not None else None
+        n = s_hidden[a : a + rows].shape[0] if block is None else int(block.any(-1).sum())
+        if n == 0:
+            continue
+        total = total + checkpoint(_block_kl, s_hidden[a : a + rows], s_weight, s_cap, t_hidden[a : a + rows],
+                                   t_weight, t_cap, block, use_reentrant=False)
+        counted += n
+    return total, counted
 
 
 def train_distill(base: ModelRef, teacher: ModelRef, teacher_system: str | None, rows: Sequence[dict], recipe: TrainRecipe,
@@ -124,15 +171,8 @@ def train_distill(base: ModelRef, teacher: ModelRef, teacher_system: str | None,
 
     def kl_loss(student_model, p, batch: list[Example]) -> tuple[torch.Tensor, int]:
         keys = [by_ids[id(ex)] for ex in batch]
-        if source.teacher is not None:
-            from heredity.models.varlen import varlen
-
-            with varlen(source.teacher):
-                teacher_logits = source.logits(student_model, keys)
-        else:
-            teacher_logits = source.logits(student_model, keys)
         mask = torch.cat([grammar_masks(grammar, ex.completion, vocab) for ex in batch]) if grammar is not None else None
-        return restricted_kl(completion_logits(student_model, p), teacher_logits, mask)
+        return chunked_kl(student_model, p, source, keys, mask)
 
     stats = train_loop(model, students, recipe, scratch, kl_loss, progress=progress, checkpoint_every=checkpoint_every,
                        checkpoint_seconds=checkpoint_seconds, micro_tokens=micro_tokens,
