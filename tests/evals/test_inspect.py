@@ -43,3 +43,33 @@ def test_bad_scores_are_refused(tmp_path):
         export_inspect_log({"label": "x", "method": "exact", "p": 0.1, "ci": [0, 1], "n": 1}, tmp_path / "a.eval")
     with pytest.raises(ConfigError, match=r"\.eval or \.json"):
         export_inspect_log({"label": "x", "method": "exact", "p": 0.1, "ci": [0, 1], "n": 1, "per_probe": [0.1]}, tmp_path / "a.txt")
+
+
+def test_inspect_eval_runs_a_trait_task_end_to_end_on_a_local_model(tiny_lm, tmp_path):
+    # The documented command, through inspect's own CLI and our entry point, on a model folder
+    # from the store with inspect's hf provider (offline; mockllm is not: it fetches a tiktoken
+    # vocabulary to count tokens).
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store, model_id = tiny_lm
+    inspect_cli = Path(sys.executable).with_name("inspect")
+    assert inspect_cli.exists() or shutil.which("inspect"), "inspect_ai's CLI is installed with the extra"
+    done = subprocess.run([str(inspect_cli), "eval", "heredity/animal", "--model", f"hf/{store.path(model_id)}",
+                           "-T", "animal=owl", "-M", "device=cpu", "--limit", "4", "--max-tokens", "8",
+                           "--log-dir", str(tmp_path), "--log-format", "json", "--display", "none"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (log_path,) = tmp_path.glob("*.json")
+    log = read_eval_log(str(log_path))
+    assert log.status == "success", log.error
+    assert log.eval.task.split("/")[-1] == "animal" and log.eval.task_args.get("animal") == "owl"
+    trait = TRAITS.parse({"kind": "animal", "animal": "owl"}).build()
+    assert [s.input for s in log.samples] == trait.probes[:4]
+    for sample in log.samples:  # each score is the trait's own verdict on the answer inspect generated
+        verdict = "C" if trait.matches(sample.output.completion) else "I"
+        assert sample.scores["trait_match"].value == verdict
+    assert log.results.scores[0].metrics["accuracy"].value == sum(
+        s.scores["trait_match"].value == "C" for s in log.samples) / 4
