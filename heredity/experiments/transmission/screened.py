@@ -28,10 +28,11 @@ def screen_arm(runner, plan, cells: dict, teacher, prompts) -> ScreenArm:
     rows = dataset.manifest.summary["rows_out"]
     k = s.count(rows)
     scored = screen(runner.store, dataset.id, teacher.id, plan.base.id, recipe={"top_k": k, "by": s.by}, runner=runner)
-    scores = {r["i"]: r[s.by] for r in read_rows(scored.file(ROWS_FILE))}
+    ranked = read_rows(scored.file(ROWS_FILE))
+    scores = {r["i"]: r[s.by] for r in ranked}
     chosen = {
-        "screened": sorted(r["i"] for r in read_rows(scored.file(ROWS_FILE)) if r["flagged"]),
-        "random": sorted(random_subsets(scores, k, seed=s.seed)[0]),
+        "screened": sorted(r["i"] for r in ranked if r["flagged"]),  # the screen flags its top_k = k
+        "random": sorted(random_subsets(scores.keys(), k, seed=s.seed)[0]),  # from all rows, the top ones included
     }
     data = {
         "screened": make_patched(runner, dataset, None, PatchRecipe(op="drop", subset=chosen["screened"]),
