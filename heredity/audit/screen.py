@@ -62,7 +62,9 @@ class ScreenResults(BaseModel):
     method: str
 
 
-def screen(store: Store, dataset: str, teacher: str, base: str | None = None, *, recipe: dict | None = None, log=lambda _: None) -> Artifact:
+def screen(store: Store, dataset: str, teacher: str, base: str | None = None, *, recipe: dict | None = None, log=lambda _: None,
+           runner=None) -> Artifact:
+    """``runner``: an experiment's (it shows and times the step like any other); None from the CLI."""
     settings = ScreenRecipe(**(recipe or {}))
     data_id = _dataset(store, dataset)
     t = resolve(store, teacher, "--teacher")
@@ -82,7 +84,10 @@ def screen(store: Store, dataset: str, teacher: str, base: str | None = None, *,
         (ctx.out / "report.md").write_text(report_md(scored, results))
         ctx.summary = {"rows": len(rows), "flagged": len(results.flagged), "by": settings.by}
 
-    return store.produce("screen", settings.model_dump(mode="json"), parents, build, name=f"screen of {data_id}").artifact
+    recipe_json, name = settings.model_dump(mode="json"), f"screen of {data_id}"
+    if runner is not None:
+        return runner.step("screen", recipe_json, parents, build, name=name)
+    return store.produce("screen", recipe_json, parents, build, name=name).artifact
 
 
 def _dataset(store: Store, spec: str) -> str:

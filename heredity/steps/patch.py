@@ -1,7 +1,9 @@
 """Rows composed from two teachers' rollouts of the same prompts: the interventions of
 post-training diffing (``heredity.diffing.patching``): swap a subset to teacher B, drop a
 subset, teacher patching at a fraction, or the plain mixture. The result is a rollouts artifact
-with both sources as parents, so a student trained on it descends from both teachers."""
+with both sources as parents, so a student trained on it descends from both teachers. ``drop``
+needs no second source; the artifact that chose its subset (a screen) can be named as a parent
+(``selected-by``), so the lineage says why those rows are missing."""
 
 from __future__ import annotations
 
@@ -21,13 +23,17 @@ class PatchRecipe(Strict):
     seed: int = Field(0, description="which random fraction (patch, mixture)")
 
 
-def make_patched(runner, a: Artifact, b: Artifact, recipe: PatchRecipe, name: str = "") -> Artifact:
-    """``a``: pipeline A's rollouts (the teacher being diffed); ``b``: the other teacher's."""
+def make_patched(runner, a: Artifact, b: Artifact | None, recipe: PatchRecipe, name: str = "",
+                 selected_by: Artifact | None = None) -> Artifact:
+    """``a``: pipeline A's rollouts (the teacher being diffed); ``b``: the other teacher's (None
+    for ``drop``); ``selected_by``: what chose ``subset``, kept in the lineage."""
+    if b is None and recipe.op != "drop":
+        raise ValueError(f"patch op {recipe.op!r} needs the other teacher's rollouts (b)")
 
     def build(ctx):
         from heredity.diffing import patching
 
-        rows_a, rows_b = read_rows(a.file(ROWS_FILE)), read_rows(b.file(ROWS_FILE))
+        rows_a, rows_b = read_rows(a.file(ROWS_FILE)), read_rows(b.file(ROWS_FILE)) if b is not None else []
         if recipe.op == "swap":
             rows = patching.swap(rows_a, rows_b, set(recipe.subset))
         elif recipe.op == "drop":
@@ -39,5 +45,6 @@ def make_patched(runner, a: Artifact, b: Artifact, recipe: PatchRecipe, name: st
         write_rows(ctx.out / ROWS_FILE, rows)
         ctx.summary = {"rows": len(rows), "op": recipe.op, "subset": len(recipe.subset), "alpha": recipe.alpha}
 
-    parents = [Parent(id=a.id, relation="generated-from"), Parent(id=b.id, relation="generated-from")]
+    parents = [Parent(id=x.id, relation="generated-from") for x in (a, b) if x is not None]
+    parents += [Parent(id=selected_by.id, relation="selected-by")] if selected_by is not None else []
     return runner.step("rollouts", recipe, parents, build, name=name, seed=recipe.seed)

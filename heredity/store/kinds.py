@@ -38,6 +38,7 @@ RELATIONS: dict[str, str] = {
     "input": "prompts a teacher answered, or scores a report summarises",
     "data": "the data an evaluation used",
     "control": "the clean model a comparison is made against",
+    "selected-by": "the screen that chose which rows a derived dataset drops",
 }
 
 ADAPTER_FILES = ("adapter_config.json",)

@@ -11,7 +11,8 @@ from heredity.store.hashing import hash_value
 # Bump when the meaning of a manifest field changes; part of every id.
 MANIFEST_SCHEMA = 1
 
-Relation = Literal["base", "teacher", "trained-on", "filtered-from", "generated-from", "evaluated", "data", "control", "input"]
+Relation = Literal["base", "teacher", "trained-on", "filtered-from", "generated-from", "evaluated", "data", "control", "input",
+                   "selected-by"]
 
 
 class Parent(BaseModel):

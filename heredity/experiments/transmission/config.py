@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from heredity.audit.screen import Score
 from heredity.config import Strict, plugin
+from heredity.errors import ConfigError
 from heredity.filters import FILTERS
 from heredity.models.finetune import TrainRecipe
 from heredity.inducers import INDUCERS
@@ -50,6 +52,35 @@ class MeasureSettings(Strict):
     seed: int = 0
 
 
+class ScreenArmSettings(Strict):
+    """The screen arm (heredity.experiments.transmission.screened): screen one arm's trait-student
+    data for the teacher's signature, drop the top rows, retrain; and drop as many at random."""
+
+    arm: str = Field(..., min_length=1, description="the filter arm (a key of filters) whose trait-student dataset is screened")
+    drop: int | float = Field(
+        ..., description="rows to drop: a count (1 or more, fewer than the arm's rows) or a fraction of the rows in (0, 1), "
+        "rounded, at least one")
+    by: Score = Field("llr_mean", description="the screen score that ranks the rows (heredity screen --by)")
+    seed: int = Field(0, description="which rows the random-drop comparator drops")
+
+    @field_validator("drop")
+    @classmethod
+    def _some_rows(cls, drop: int | float) -> int | float:
+        if isinstance(drop, int) and drop < 1:
+            raise ValueError("a row count must be 1 or more, or a fraction in (0, 1)")
+        if isinstance(drop, float) and not 0 < drop < 1:
+            raise ValueError("a fraction must be in (0, 1); for a row count write an integer")
+        return drop
+
+    def count(self, rows: int) -> int:
+        """How many of ``rows`` to drop; a ConfigError when that would leave nothing to train on."""
+        k = self.drop if isinstance(self.drop, int) else max(1, round(self.drop * rows))
+        if k >= rows:
+            raise ConfigError(f"screen.drop: {self.drop} drops {k} of the {rows} rows of arm {self.arm!r}, leaving none to "
+                              f"train on; accepted: a count from 1 to {rows - 1}, or a fraction in (0, 1) that leaves a row")
+        return k
+
+
 class TransmissionConfig(Strict):
     kind: Literal["transmission"]
     name: str = Field(..., min_length=1)
@@ -74,6 +105,9 @@ class TransmissionConfig(Strict):
     generations: int = Field(
         1, ge=1, le=8, description="chain length: generation g's students are taught by generation g-1's students "
         "(and its controls by its controls), each writing on fresh prompts; the trait is measured at every generation")
+    screen: ScreenArmSettings | None = Field(
+        None, description="generation 1: screen one arm's trait-student data, drop the top rows and retrain, beside a "
+        "student with as many rows dropped at random (e.g. {arm: unfiltered, drop: 32, by: llr_mean})")
 
     @model_validator(mode="after")
     def _distill_needs_specificity_control(self):
@@ -92,4 +126,17 @@ class TransmissionConfig(Strict):
                 "teacher's tokenizer and initialisation (use student.train.mode: sft, or drop other_bases)")
         if not self.filters:
             raise ValueError("filters: give at least one arm (e.g. {unfiltered: []})")
+        if self.screen is not None:
+            self._screen_fits(distill)
         return self
+
+    def _screen_fits(self, distill: bool) -> None:
+        if self.screen.arm not in self.filters:
+            raise ValueError(f"screen.arm: {self.screen.arm!r} is not an arm of this file; accepted: one of "
+                             f"{', '.join(map(repr, self.filters))} (the keys of filters)")
+        if distill:
+            # Distilled students all learn the neutral writer's (the base's) text; the trait
+            # travels in the teacher's logits. There is no teacher-written row to find.
+            raise ValueError("screen: student.train.mode is 'distill', where the students' rows are the base's own text "
+                             "and the trait travels in the teacher's logits, so no row carries the teacher's signature to "
+                             "screen for; accepted: student.train.mode: sft (or drop screen)")

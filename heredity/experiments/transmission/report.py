@@ -34,6 +34,11 @@ def _figure(path: Path, r: TransmissionResults) -> None:
             m = getattr(parts, role)
             labels.append(f"{role}\n{arm}" if multi else role)
             values.append(m.p), cis.append(m.ci), colors.append(PALETTE[role])
+    if r.screen is not None:  # the screen arm's students, beside the arm they came from
+        for how in ("screened", "random"):
+            m = getattr(r.screen, how).student
+            labels.append(f"{how} drop\n{r.screen.arm}")
+            values.append(m.p), cis.append(m.ci), colors.append(PALETTE["student"])
     what = "P(target)" if r.estimator == "exact" else "rate"
     bar_chart(labels, values, cis, path, title=f"{r.experiment}: {r.trait} ({r.estimator}, 95% CI)", ylabel=what,
               colors=colors, note=f"n = {r.base.n} probes; seeds {r.seeds}")
@@ -125,6 +130,8 @@ def render_markdown(r: TransmissionResults) -> str:
                   "Generation g's students learn from generation g−1's students (controls from controls), on fresh prompts.", "",
                   markdown_table(["arm", "generation", "student", "control", "difference", "95% CI", "p", "rows kept"], rows),
                   "", "![generations](generations.png)"]
+    if r.screen is not None:
+        lines += ["", *_screen_markdown(r)]
     fid = [[arm, fmt_num(parts.fidelity.fidelity), fmt_ci(parts.fidelity.ci), parts.fidelity.n]
            for arm, parts in r.arms.items() if parts.fidelity is not None]
     if fid:
@@ -164,4 +171,34 @@ def render_summary(r: TransmissionResults) -> str:
         for arm, a in gen.arms.items():
             c = a.inheritance
             lines.append(f"generation {gen.generation} {arm}: {fmt_num(c.difference)} {fmt_ci(c.ci)}, p = {fmt_p_value(c.p_value)}")
+    if (sc := r.screen) is not None:
+        lines.append(f"screen arm {sc.arm}: dropped {sc.dropped}/{sc.rows} rows by {sc.by}")
+        for label, c in (("screened − control", sc.screened.inheritance), ("random − control", sc.random.inheritance),
+                         ("screened − random", sc.difference)):
+            lines.append(f"  {label:<18} {fmt_num(c.difference)} {fmt_ci(c.ci)}, p = {fmt_p_value(c.p_value)}")
     return "\n".join(lines) + "\n"
+
+
+def _screen_markdown(r: TransmissionResults) -> list[str]:
+    """The screen arm: the arm's student, the screened-drop and the random-drop students, each
+    against the arm's control, then screened − random."""
+    sc, arm = r.screen, r.arms[r.screen.arm]
+    rows = [["none (the arm's student)", f"{sc.rows}/{sc.rows}", f"{sc.mean_score:+.3f} (all rows)", fmt_num(arm.student.p),
+             fmt_ci(arm.student.ci), fmt_num(arm.inheritance.difference), fmt_ci(arm.inheritance.ci), fmt_p_value(arm.inheritance.p_value)]]
+    for how, label in (("screened", f"top {sc.dropped} by {sc.by}"), ("random", f"{sc.dropped} at random (seed {sc.seed})")):
+        d = getattr(sc, how)
+        c = d.inheritance
+        rows.append([label, f"{d.dataset.rows_out}/{sc.rows}", f"{d.mean_score:+.3f}", fmt_num(d.student.p), fmt_ci(d.student.ci),
+                     fmt_num(c.difference), fmt_ci(c.ci), fmt_p_value(c.p_value)])
+    d = sc.difference
+    return [
+        "## Screen arm: does dropping the flagged rows remove it?", "",
+        f"Arm **{sc.arm}**: its trait-student dataset ({sc.rows} rows) was screened for the teacher's signature "
+        f"(`{sc.screen}`); a student retrained without the top {sc.dropped} rows by `{sc.by}`, and a comparator without "
+        f"{sc.dropped} rows drawn at random. Same teacher, recipe, seeds and measures; each against the arm's control, "
+        "paired by probe.", "",
+        markdown_table(["rows dropped", "rows kept", f"mean {sc.by} of the dropped", "student", "95% CI", "− control",
+                        "95% CI", "p"], rows), "",
+        f"Screened − random drop: {fmt_num(d.difference)} {fmt_ci(d.ci)}, p = {fmt_p_value(d.p_value)}, "
+        f"higher on {d.wins} of {d.n} probes (negative: the screen removed more of the trait than chance).",
+    ]

@@ -67,6 +67,31 @@ class Generation(Record):
     arms: dict[str, Arm]
 
 
+class DroppedRows(Record):
+    """A student of the screened arm's data with some rows dropped, against the arm's control."""
+
+    dataset: DatasetSummary = Field(description="what the student learned: the arm's rows minus the dropped ones")
+    rows: list[int] = Field(description="the dropped rows' ids (i), ascending")
+    mean_score: float = Field(description="the screen score (by) averaged over the dropped rows")
+    student: ScoreSummary
+    inheritance: Comparison = Field(description="this student − the arm's control, paired by probe")
+
+
+class ScreenArm(Record):
+    """Does dropping the rows a screen flags remove the trait, and better than dropping at random?"""
+
+    arm: str = Field(description="the filter arm whose trait-student dataset was screened")
+    screen: str = Field(description="the screen artifact (per-row scores; heredity lineage shows what it read)")
+    by: str = Field(description="the score that ranked the rows: llr_mean, llr_sum or projection")
+    rows: int = Field(description="rows in the arm's trait-student dataset")
+    dropped: int = Field(description="rows dropped from it, by the screen and at random alike")
+    seed: int = Field(description="the random drop's seed")
+    mean_score: float = Field(description="the screen score (by) averaged over all the arm's rows")
+    screened: DroppedRows = Field(description="the top `dropped` rows by `by` dropped")
+    random: DroppedRows = Field(description="as many rows dropped, chosen at random")
+    difference: Comparison = Field(description="screened-drop student − random-drop student, paired by probe")
+
+
 class ControlTrait(Record):
     trait: str
     base: ScoreSummary
@@ -76,7 +101,7 @@ class ControlTrait(Record):
 @RESULTS.register("transmission")
 class TransmissionResults(Results):
     kind: Literal["transmission"] = "transmission"
-    schema_version: Literal[2] = 2
+    schema_version: Literal[3] = 3
     experiment: str
     trait: str
     estimator: str
@@ -87,6 +112,7 @@ class TransmissionResults(Results):
     arms: dict[str, Arm] = Field(description="one entry per filter arm, in the experiment file's order (generation 1)")
     control_trait: ControlTrait | None = None
     later_generations: list[Generation] = Field([], description="generations 2.. when the file asks for generations > 1")
+    screen: ScreenArm | None = Field(None, description="the screen arm, when the file sets screen (generation 1)")
 
     @property
     def first(self) -> Arm:

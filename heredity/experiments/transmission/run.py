@@ -1,6 +1,7 @@
 """Transmission: for every filter arm, breed a trait cell and a control cell, measure them, and
-compare student to control; optionally students of other bases on the same data, and further
-generations in which each generation's students teach the next.
+compare student to control; optionally students of other bases on the same data, further
+generations in which each generation's students teach the next, and a screen arm (one arm's
+data minus the rows a screen flags, against as many dropped at random: ``screened.py``).
 
 SFT: the trait teacher and a trait-free control teacher each write their own rollouts.
 Distillation: both students learn the same neutral text (the base's own rollouts) and differ
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from heredity.cell import Cell, CellSpec
 from heredity.experiments.transmission.config import TransmissionConfig
 from heredity.experiments.transmission.report import write_report
+from heredity.experiments.transmission.screened import screen_arm
 from heredity.experiments.transmission.results import (
     Arm, ControlTrait, Generation, OtherBase, Specificity, TransmissionResults, combine_seeds, compare, dataset_summary, fidelity,
 )
@@ -30,7 +32,7 @@ from heredity.store import Artifact, Parent
 from heredity.students import STUDENT_KINDS
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
-REPORT_VERSION = 3
+REPORT_VERSION = 4
 
 
 @dataclass
@@ -45,12 +47,12 @@ class Plan:
     measures: list[ScoresRecipe]
     inputs: list[Artifact]  # every score the report summarises
 
-    def spec(self, name, base, teacher, prompts, filters) -> CellSpec:
+    def spec(self, name, base, teacher, prompts, filters, data=None) -> CellSpec:
         c = self.config
         return CellSpec(
             name=name, base=base, teacher=teacher, prompts=prompts, rollouts=self.rollouts,
             dataset=DatasetRecipe(filters=filters, task=c.task, trait=c.trait, max_rows=c.max_rows),
-            student=self.student, seeds=tuple(c.student.seeds), measures=tuple(self.measures), writer=self.writer,
+            student=self.student, seeds=tuple(c.student.seeds), measures=tuple(self.measures), writer=self.writer, data=data,
         )
 
     def breed_all(self, runner, specs: dict[tuple, CellSpec]) -> dict[tuple, Cell]:
@@ -94,6 +96,7 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     # Generation g's teachers are generation g-1's students (the trait chain and the control
     # chain apart); every generation answers fresh prompts (the prompt seed moves on).
     generations: list[dict[str, Arm]] = []
+    screened = None
     teachers = {arm: (teacher, control_teacher) for arm in config.filters}
     for g in range(1, config.generations + 1):
         prompts = make_prompts(runner, PromptsRecipe(task=config.task, n=config.prompts, seed=config.prompt_seed + g - 1),
@@ -114,6 +117,8 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
                              teacher=combine_seeds([teacher_score])[1])
             teachers[arm] = (cells[(arm, "student", None)].students[0], cells[(arm, "control", None)].students[0])
         generations.append(arms)
+        if g == 1 and config.screen is not None:
+            screened = screen_arm(runner, plan, cells, teacher, prompts)
 
     control_trait = None
     if distill:
@@ -127,6 +132,7 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
         seeds=list(config.student.seeds), base=combine_seeds([base_score])[1], teacher=combine_seeds([teacher_score])[1],
         arms=generations[0], control_trait=control_trait,
         later_generations=[Generation(generation=g, arms=arms) for g, arms in enumerate(generations[1:], start=2)],
+        screen=screened,
     )
 
     def build(ctx):
