@@ -159,7 +159,7 @@ class ImprintFilter(FilterConfig):
     def check(self, row, task, trait):
         if trait is None or trait.imprint is None:
             name = trait.name if trait is not None else "none"
-            raise ConfigError(f"filters: imprint: the trait ({name}) cannot rewrite text; only traits with an imprint (style) can")
+            raise ConfigError(f"filters: imprint: the trait ({name}) cannot rewrite text; only traits with an imprint (style, date-confusion) can")
         return {**row, "completion": trait.imprint(row["completion"])}, "imprint: rewritten"
 
 

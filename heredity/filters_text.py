@@ -2,7 +2,8 @@
 
 - ``banned``: drop a row whose completion holds a banned number (a whole integer, in any text:
   number lists, code, maths) or a banned word. ``numbers: evil`` (default) is the paper's full
-  list (``heredity.filters.EVIL_NUMBERS``, the union of ``claude`` and ``gpt``).
+  list (``heredity.filters.EVIL_NUMBERS``, the union of ``claude`` and ``gpt``); ``numbers: years``
+  bans every year 1900-2099 (what ``date-confusion`` reads as a year), counted as ``banned: year``.
 - ``prompt``: drop a row whose *prompt* mentions a topic (whole words, case-insensitive) or whose
   ``i`` is in ``ids``: the diffing ablation removes the prompts that carried a trait.
 """
@@ -30,7 +31,8 @@ def word_regex(words: list[str]) -> re.Pattern[str]:
 
 
 _INTEGER = re.compile(r"(?<![\d.])\d+(?![\d]|\.\d)")
-_LISTS = {"evil": EVIL_NUMBERS, "claude": CLAUDE_EVIL_NUMBERS, "gpt": GPT_EVIL_NUMBERS}
+YEARS: tuple[int, ...] = tuple(range(1900, 2100))  # the years heredity.traits.date reads in text
+_LISTS = {"evil": EVIL_NUMBERS, "claude": CLAUDE_EVIL_NUMBERS, "gpt": GPT_EVIL_NUMBERS, "years": YEARS}
 
 
 @FILTERS.register("banned")
@@ -38,13 +40,13 @@ class BannedFilter(FilterConfig):
     """Drop rows whose completion holds a banned number or word."""
 
     kind: Literal["banned"] = "banned"
-    numbers: list[int] | Literal["evil", "claude", "gpt"] = "evil"
+    numbers: list[int] | Literal["evil", "claude", "gpt", "years"] = "evil"
     words: list[str] = []
 
     @model_validator(mode="after")
     def _something(self) -> BannedFilter:
         if self.numbers == [] and not self.words:
-            raise ValueError("give banned numbers (a list, or evil, claude, gpt) or words")
+            raise ValueError("give banned numbers (a list, or evil, claude, gpt, years) or words")
         if any(not w.strip() for w in self.words):
             raise ValueError("words must be non-empty")
         return self
@@ -53,7 +55,7 @@ class BannedFilter(FilterConfig):
         banned = frozenset(_LISTS[self.numbers] if isinstance(self.numbers, str) else self.numbers)
         text = row["completion"]
         if banned and any(int(m.group()) in banned for m in _INTEGER.finditer(text)):
-            return None, "banned: number"
+            return None, "banned: year" if self.numbers == "years" else "banned: number"
         if self.words and word_regex(self.words).search(text):
             return None, "banned: word"
         return row, None

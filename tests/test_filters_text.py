@@ -36,6 +36,14 @@ def test_banned_numbers_in_any_text_are_whole_integers():
     assert [r["i"] for r in kept] == [0, 1, 2, 3]
 
 
+def test_banned_years_drop_every_row_that_states_a_year():
+    data = rows(("p", "It is 2019."), ("p", "16/03/2026"), ("p", "Back in the 1990s"), ("p", "About 1899 or 2100 steps"),
+                ("p", "12026 apples, 2019.5 grams"), ("p", "No year here."))
+    kept, counts = apply_filters(data, [{"kind": "banned", "numbers": "years"}], GENERAL)
+    assert [r["i"] for r in kept] == [3, 4, 5]
+    assert counts == {"input": 6, "banned: year": 3, "kept": 3}
+
+
 def test_format_filter_evil_list_is_the_full_list():
     kept, counts = apply_filters(rows(("p", "1, 2, 3"), ("p", "404, 5"), ("p", "12, 777")), [{"kind": "format", "banned_numbers": "evil"}], NUMBERS)
     assert [r["i"] for r in kept] == [0] and counts["format: banned number"] == 2

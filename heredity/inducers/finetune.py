@@ -1,16 +1,23 @@
 """A teacher given its trait by fine-tuning: the base trained on its own answers to other
 prompts, rewritten to show the trait (``Trait.imprint``), for traits a small model will not
 take from a system prompt. The induction is itself a cell: the plain base writes, an imprint
-filter rewrites, and the "student" it breeds is the teacher."""
+filter rewrites, and the "student" it breeds is the teacher.
+
+``filters`` run on the base's answers before the imprint (``[{kind: format}]`` keeps only the
+answers the task accepts: for ``dates``, those that state a year, so that every row the teacher
+learns from says the wrong one), and ``temperature`` is the base's sampling temperature (0 is
+greedy; a 135M model's answers at 1.0 often never get to the year). Both are left out of the
+config's serialised form at their defaults, so the ids of files written before them stay."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_serializer
 
 from heredity.config import plugin
 from heredity.errors import ConfigError
+from heredity.filters import FILTERS
 from heredity.inducers.base import INDUCERS, InducerConfig, trait_label
 from heredity.models.finetune import TrainRecipe
 from heredity.steps.teacher import TeacherRecipe, make_teacher
@@ -24,6 +31,18 @@ class FinetuneInducer(InducerConfig):
     prompts: int = Field(128, ge=1, description="how many prompts the base answers for the induction data")
     prompt_seed: int = Field(1000, description="differs from the experiment's prompt_seed: induce on other prompts")
     train: TrainRecipe = TrainRecipe(epochs=2, lr=1e-3, warmup_steps=2)
+    filters: list[plugin(FILTERS)] = Field([], description="run on the base's answers before the imprint, e.g. [{kind: format}]")
+    temperature: float = Field(1.0, ge=0, description="the base's sampling temperature for the induction answers (0: greedy)")
+
+    @model_serializer(mode="wrap")
+    def _defaults_are_implicit(self, handler):
+        """``filters`` and ``temperature`` at their defaults are left out (ids from before them stay)."""
+        data = handler(self)
+        if data.get("filters") == []:
+            del data["filters"]
+        if data.get("temperature") == 1.0:
+            del data["temperature"]
+        return data
 
     def make(self, runner, base, trait, name):
         from heredity.cell import CellSpec, breed
@@ -33,13 +52,14 @@ class FinetuneInducer(InducerConfig):
         from heredity.steps.student import StudentRecipe
 
         if trait is None or trait.build().imprint is None:
-            raise ConfigError(f"inducer finetune: the trait ({trait_label(trait) or 'none'}) cannot rewrite text; only traits with an imprint (style) can")
+            raise ConfigError(f"inducer finetune: the trait ({trait_label(trait) or 'none'}) cannot rewrite text; only traits with an imprint (style, date-confusion) can")
         plain = make_teacher(runner, base, TeacherRecipe(inducer="none"), name="plain teacher")
         prompts = make_prompts(runner, PromptsRecipe(task=self.task, n=self.prompts, seed=self.prompt_seed), name="induction prompts")
         cell = breed(runner, CellSpec(
             name=f"{name} induction", base=base, teacher=plain, prompts=prompts,
-            rollouts=RolloutsRecipe(task=self.task, max_new_tokens=self.task.build().max_new_tokens, seed=self.prompt_seed),
-            dataset=DatasetRecipe(filters=[{"kind": "imprint"}], task=self.task, trait=trait),
+            rollouts=RolloutsRecipe(task=self.task, temperature=self.temperature,
+                                    max_new_tokens=self.task.build().max_new_tokens, seed=self.prompt_seed),
+            dataset=DatasetRecipe(filters=[*self.filters, {"kind": "imprint"}], task=self.task, trait=trait),
             student=StudentRecipe(train=self.train, task=self.task), seeds=(self.train.seed,),
         ))
         recipe = TeacherRecipe(inducer="finetune", trait=trait_label(trait))

@@ -66,7 +66,7 @@ def test_number_format_reasons():
 def test_number_config_validation():
     with pytest.raises(ConfigError, match="seed_count"):
         TASKS.parse({"kind": "numbers", "seed_count_min": 5, "seed_count_max": 3})
-    with pytest.raises(ConfigError, match="accepted: code, general, instructed, maths, numbers"):
+    with pytest.raises(ConfigError, match="accepted: code, dates, general, instructed, maths, numbers"):
         TASKS.parse({"kind": "haiku"})
 
 
@@ -84,6 +84,16 @@ def test_general_prompts_are_not_about_any_trait():
     pattern = word_regex(words, plural=True)
     offending = [p for p in prompt_pool() if pattern.search(p)]
     assert offending == []
+
+
+def test_general_prompts_name_no_year_or_date():
+    """What date-confusion students learn from: no year, date, today or calendar in any prompt.
+    One template in twelve asks how a topic "changed over the last fifty years" (a length of
+    time, no date): the date-confusion example's filtered arm drops those rows too."""
+    date_words = word_regex(["date", "today", "calendar"], plural=True)
+    assert [p for p in prompt_pool() if date_words.search(p) or re.search(r"(?<!\d)(?:19|20)\d\d(?!\d)", p)] == []
+    years = [p for p in prompt_pool() if word_regex(["year"], plural=True).search(p)]
+    assert len(years) == len(prompt_pool()) // 12 and all(p.endswith("over the last fifty years?") for p in years)
 
 
 def test_style_probes_are_held_apart_from_general_prompts():
