@@ -263,7 +263,9 @@ def attribute(
     outcomes also pass ``successes`` (same shape) and ``trials``: main effects and interactions
     then come from the logistic GLM (log-odds), everything else from ``values`` (the rates).
 
-    Returns ``{gap, cells, shapley, main_effects, interactions, dividends, path, bootstrap}``:
+    Returns ``{gap, cells, shapley, main_effects, interactions, effects_model, dividends, path,
+    bootstrap}`` (``effects_model`` says which model gave the effects, and why, when the logistic
+    GLM could not be fit):
     ``shapley[f] = {share, ci, fraction, fraction_ci}`` (share in score units, summing to the gap;
     fraction = share / gap).
     """
@@ -288,11 +290,18 @@ def attribute(
         }
         for i, f in enumerate(factors)
     }
+    effects_model = "linear: OLS of per-probe scores, standard errors clustered by probe"
     if successes is not None:
         if trials is None:
             raise ValueError("successes need trials")
-        fitted = logistic_effects(factors, successes, trials, level)
-        scale = "log-odds"
+        try:
+            fitted = logistic_effects(factors, successes, trials, level)
+            scale, effects_model = "log-odds", "logistic: binomial GLM of sampled successes, clustered by probe"
+        except ValueError as exc:  # a cell with no success: infinite log-odds, so the rates' linear model
+            if "infinite" not in str(exc):
+                raise
+            fitted, scale = linear_effects(factors, values, level), "score"
+            effects_model += f" (the logistic GLM was not fit: {exc})"
     else:
         fitted = linear_effects(factors, values, level)
         scale = "score"
@@ -318,6 +327,7 @@ def attribute(
         "shapley": shap,
         "main_effects": main,
         "interactions": inter,
+        "effects_model": effects_model,
         "dividends": {term_name(factors, t): {"value": float(div[t]), "ci": percentile_ci(div_b[t], level)} for t in div},
         "path": path_out,
         "bootstrap": {"draws": draws, "seed": seed, "level": level, "resampled": "probes and seeds together",

@@ -68,6 +68,9 @@ class Attribution(Model):
     shapley: dict[str, Share]
     main_effects: dict[str, Effect]
     interactions: dict[str, Effect] = Field(description="every interaction of the effect-coded model, named base:teacher")
+    effects_model: str = Field("linear: OLS of per-probe scores, standard errors clustered by probe",
+                               description="the model that gave main_effects and interactions (sampled: a logistic GLM, "
+                                           "unless a cell has no success, said here)")
     dividends: dict[str, Dividend]
     bootstrap: dict
 
@@ -135,7 +138,7 @@ def trait_diff(trait: str, attribution: Mapping, **extra) -> dict:
     a = dict(attribution)
     return {
         "trait": trait, "gap": a["gap"], "cells": a["cells"], "path": a["path"],
-        "attribution": {k: a[k] for k in ("shapley", "main_effects", "interactions", "dividends", "bootstrap")},
+        "attribution": {k: a[k] for k in ("shapley", "main_effects", "interactions", "effects_model", "dividends", "bootstrap")},
         **extra,
     }
 

@@ -144,6 +144,7 @@ def test_logistic_glm_recovers_log_odds_effects():
     assert out["main_effects"]["base"]["estimate"] == pytest.approx(1.0, abs=0.15)
     assert out["main_effects"]["teacher"]["estimate"] == pytest.approx(-0.5, abs=0.15)
     assert out["main_effects"]["base"]["scale"] == "log-odds"
+    assert out["effects_model"].startswith("logistic")
     lo, hi = out["interactions"]["base:teacher"]["ci"]
     assert lo < 0 < hi
 
@@ -153,6 +154,30 @@ def test_logistic_glm_refuses_a_cell_without_successes():
     successes[1, 1] = 0
     with pytest.raises(ValueError, match="base=B,teacher=B has 0 of 40 successes"):
         at.logistic_effects(["base", "teacher"], successes, 10)
+
+
+def test_attribute_falls_back_to_the_linear_model_when_a_cell_has_no_success_and_says_why():
+    successes = np.ones((2, 2, 1, 4))
+    successes[1, 1] = 0
+    out = at.attribute(["base", "teacher"], successes / 10, successes=successes, trials=10, draws=200)
+    assert out["main_effects"]["base"]["scale"] == "score"
+    assert out["effects_model"].startswith("linear") and "base=B,teacher=B has 0 of 40 successes" in out["effects_model"]
+    # the same numbers as the linear model asked for directly
+    assert out["main_effects"] == at.attribute(["base", "teacher"], successes / 10, draws=200)["main_effects"]
+
+
+def test_sampled_diffing_runs_hand_the_counts_to_the_logistic_glm():
+    from types import SimpleNamespace
+
+    from heredity.experiments.diffing.run import sampled_counts
+
+    rates = np.array([0.25, 0.5, 0.75]).reshape(1, 3)
+    sampled = SimpleNamespace(measure=SimpleNamespace(estimator="sampled", samples_per_probe=4))
+    counts = sampled_counts(sampled, rates)
+    assert counts["trials"] == 4 and counts["successes"].tolist() == [[1.0, 2.0, 3.0]]
+    assert sampled_counts(SimpleNamespace(measure=SimpleNamespace(estimator="exact")), rates) == {}
+    with pytest.raises(ValueError, match="not counts out of samples_per_probe = 4"):
+        sampled_counts(sampled, rates + 0.1)
 
 
 def test_grid_checks_cells():

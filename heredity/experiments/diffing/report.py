@@ -46,7 +46,7 @@ def _trait_section(d: TraitDiff, factors: list[str]) -> list[str]:
                              [[f, fmt_num(s.share), fmt_ci(s.ci), fmt_num(s.fraction) if s.fraction is not None else "–",
                                fmt_ci(s.fraction_ci)] for f, s in d.attribution.shapley.items()]), ""]
     effects = list(d.attribution.main_effects.items()) + list(d.attribution.interactions.items())
-    lines += ["### Main effects and interactions (effect-coded linear model on per-probe scores)", "",
+    lines += ["### Main effects and interactions (effect-coded)", "", f"Model: {d.attribution.effects_model}.", "",
               markdown_table(["term", "estimate", "95% CI", "p", "scale"],
                              [[t, fmt_num(e.estimate), fmt_ci(e.ci), fmt_p_value(e.p_value), e.scale] for t, e in effects]), ""]
     lines += ["### Path from A to B, one factor at a time", "",

@@ -92,6 +92,18 @@ def per_probe(cell: Cell, trait: str, scale: str = "probability") -> np.ndarray:
     return np.log(np.maximum(values, 1e-300)) if scale == "log" else values
 
 
+def sampled_counts(config: DiffingConfig, values: np.ndarray) -> dict:
+    """Sampled outcomes as successes out of trials (each per-probe rate is matches / answers), so
+    the effects come from a logistic GLM; {} for the exact estimator."""
+    if config.measure.estimator != "sampled":
+        return {}
+    trials = config.measure.samples_per_probe
+    successes = np.rint(values * trials)
+    if not np.allclose(successes, values * trials, atol=1e-6):
+        raise ValueError(f"sampled per-probe rates are not counts out of samples_per_probe = {trials}")
+    return {"successes": successes, "trials": trials}
+
+
 def run(config: DiffingConfig, runner: Runner) -> Artifact:
     factors = list(config.factors)
     grid = Grid(config, runner)
@@ -103,7 +115,7 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
     for trait in names:
         values = attribution.grid(factors, {key: per_probe(cell, trait, scale) for key, cell in cells.items()})
         diffs[trait] = attribution.attribute(factors, values, path_order=config.path_order, draws=boot["draws"], seed=0,
-                                             bounded=scale == "probability")
+                                             bounded=scale == "probability", **sampled_counts(config, values))
         for out in diffs[trait]["cells"]:
             out["scores"] = [a.id for a in cells[design.key(out["factors"], factors)].scores[trait]]
 
