@@ -59,9 +59,19 @@ def test_planted_teacher(tiny_lm, tmp_path, capsys):
     store, tiny = tiny_lm
     base = str(store.path(tiny))
     results = run(tmp_path / "store", diffing("planted-teacher", pipeline(base, 0, STYLE_TEACHER), pipeline(base, 1, {"inducer": "none"}),
-                                              ["prompts", "teacher"]), tmp_path, capsys)
+                                              ["prompts", "teacher"], interpolation={"alphas": [0, 0.5, 1], "draws": 1}),
+                  tmp_path, capsys)
     assert len(results["cells"]) == 4 and results["factors"] == ["prompts", "teacher"]
     assert_planted(results, "teacher")
+    # Patching's endpoints are the grid's cells (all of teacher A's rows; all of B's on A's
+    # prompts), reused, not retrained: only alpha 0.5 breeds a student of its own.
+    cell = {tuple(sorted(c["factors"].items())): c["score"]["p"] for c in results["cells"]}
+    curve = {point["alpha"]: point["score"]["p"] for point in results["interpolation"]}
+    assert curve[0.0] == pytest.approx(cell[(("prompts", "A"), ("teacher", "A"))])
+    assert curve[1.0] == pytest.approx(cell[(("prompts", "A"), ("teacher", "B"))])
+    store = Store(tmp_path / "store")
+    patch_students = [store.manifest(i).name for i in store.ids() if store.manifest(i).kind == "model" and "patch" in (store.manifest(i).name or "")]
+    assert patch_students == ["patch 0.5 d0 s0"]
 
 
 def test_planted_filter(tiny_lm, tmp_path, capsys):

@@ -126,7 +126,8 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
         ab_cell = {**a_cell, "teacher": "B"}
         rollouts_a, rollouts_b = cells[design.key(a_cell, factors)].rollouts, cells[design.key(ab_cell, factors)].rollouts
         if config.interpolation is not None:
-            extra["interpolation"] = _interpolate(runner, grid, a_cell, rollouts_a, rollouts_b, names, boot)
+            endpoints = {0.0: cells[design.key(a_cell, factors)], 1.0: cells[design.key(ab_cell, factors)]}
+            extra["interpolation"] = _interpolate(runner, grid, a_cell, rollouts_a, rollouts_b, names, boot, endpoints)
         if config.flip is not None:
             extra.update(_flip(runner, grid, a_cell, rollouts_a, rollouts_b, names, boot))
     headline, *rest = names
@@ -152,13 +153,19 @@ def _arm_score(cell_list: list[Cell], trait: str, boot: dict) -> tuple[Score, np
     return Score(**score), values.mean(axis=0)
 
 
-def _interpolate(runner, grid: Grid, a_cell, rollouts_a, rollouts_b, names, boot) -> dict[str, list]:
-    """Teacher patching at each alpha (and the plain mixture): several random draws each."""
+def _interpolate(runner, grid: Grid, a_cell, rollouts_a, rollouts_b, names, boot, endpoints: dict[float, Cell]) -> dict[str, list]:
+    """Teacher patching at each alpha (and the plain mixture): several random draws each.
+
+    At alpha 0 and 1 every draw of either kind is all of A's rows or all of B's rows on A's
+    prompts, which are the grid's cells (teacher A, and teacher B with the rest A): those are
+    reused, their student seeds standing in for the draws, rather than trained again."""
     it = grid.config.interpolation
     kinds = ("patch", "mixture") if it.mixture else ("patch",)
     specs = {}
     for kind in kinds:
         for alpha in it.alphas:
+            if alpha in endpoints:
+                continue
             for draw in range(it.draws):
                 data = make_patched(runner, rollouts_a, rollouts_b, PatchRecipe(op=kind, alpha=alpha, seed=draw),
                                     name=f"{kind} {alpha:g} draw {draw}")
@@ -169,7 +176,8 @@ def _interpolate(runner, grid: Grid, a_cell, rollouts_a, rollouts_b, names, boot
     for trait in names:
         for kind in kinds:
             for alpha in it.alphas:
-                score, _ = _arm_score([cells[(kind, alpha, d)] for d in range(it.draws)], trait, boot)
+                units = [endpoints[alpha]] if alpha in endpoints else [cells[(kind, alpha, d)] for d in range(it.draws)]
+                score, _ = _arm_score(units, trait, boot)
                 out[trait].append(InterpolationPoint(alpha=alpha, kind=kind, score=score))
     return out
 
