@@ -33,7 +33,7 @@ from heredity.steps.teacher import generator
 from heredity.store import Artifact, Parent
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: effects_model; interpolation endpoints are the grid cells
 LEVELS = ("A", "B")
 
 
