@@ -45,27 +45,40 @@ def _figure(path: Path, r: TransmissionResults) -> None:
 
 
 def _generations_figure(path: Path, r: TransmissionResults) -> None:
-    """The trait across generations, student and control per arm, with 95% intervals."""
+    """Down the generations: the inheritance itself (student − control, paired, 95% CI) on the
+    left, the levels on the right. The teacher's level is only named: on the same axis it would
+    flatten differences a hundred times smaller into one line."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     series = _by_generation(r)
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=150)
+    what = "P(target)" if r.estimator == "exact" else "rate"
+    gens = sorted({g for points in series.values() for g, _ in points})
+    fig, (diff_ax, level_ax) = plt.subplots(1, 2, figsize=(8, 3.4), dpi=150)
     for k, (arm, points) in enumerate(series.items()):
+        shift = 0.06 * (k - (len(series) - 1) / 2)
+        ds = [a.inheritance for _, a in points]
+        diff_ax.errorbar([g + shift for g, _ in points], [d.difference for d in ds],
+                         yerr=[[d.difference - d.ci[0] for d in ds], [d.ci[1] - d.difference for d in ds]],
+                         fmt="-o", capsize=3, label=arm, color=PALETTE["student"], alpha=1 - 0.35 * k)
         for role, style in (("student", "-o"), ("control", "--s")):
-            xs = [g + (0.04 * k if role == "student" else -0.04 * k) for g, _ in points]
             ms = [getattr(a, role) for _, a in points]
-            ax.errorbar(xs, [m.p for m in ms], yerr=[[m.p - m.ci[0] for m in ms], [m.ci[1] - m.p for m in ms]], fmt=style,
-                        capsize=3, label=f"{role} ({arm})", color=PALETTE[role], alpha=1 - 0.3 * k)
-    ax.axhline(r.teacher.p, color=PALETTE["teacher"], lw=0.8, ls=":", label="teacher")
-    ax.axhline(r.base.p, color=PALETTE["base"], lw=0.8, ls=":", label="base")
-    ax.set_xlabel("generation")
-    ax.set_ylabel("P(target)" if r.estimator == "exact" else "rate")
-    ax.set_xticks(sorted({g for points in series.values() for g, _ in points}))
-    ax.set_title(f"{r.experiment}: {r.trait} down the generations (95% CI)", fontsize=9)
-    ax.legend(fontsize=6)
+            level_ax.errorbar([g + shift for g, _ in points], [m.p for m in ms],
+                              yerr=[[m.p - m.ci[0] for m in ms], [m.ci[1] - m.p for m in ms]], fmt=style, capsize=3,
+                              label=f"{role} ({arm})", color=PALETTE[role], alpha=1 - 0.35 * k)
+    diff_ax.axhline(0, color="black", lw=0.8)
+    diff_ax.set_ylabel(f"student − control, {what}")
+    diff_ax.set_title("inheritance (paired by probe)", fontsize=9)
+    level_ax.axhline(r.base.p, color=PALETTE["base"], lw=0.8, ls=":", label="base")
+    level_ax.set_ylabel(what)
+    level_ax.set_title(f"levels (teacher {fmt_num(r.teacher.p)}, off this axis)", fontsize=9)
+    for ax in (diff_ax, level_ax):
+        ax.set_xlabel("generation")
+        ax.set_xticks(gens)
+        ax.legend(fontsize=6)
+    fig.suptitle(f"{r.experiment}: {r.trait} down the generations (95% CI, n = {r.base.n} probes)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
