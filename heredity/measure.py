@@ -286,11 +286,26 @@ def paired_difference(student: Score, control: Score) -> dict[str, Any]:
     result = stats.paired_test(student.per_probe, control.per_probe)
     result["test"] = "paired t-test across probes (Wilcoxon signed-rank in wilcoxon_p)"
     if student.method == "exact":
-        tiny = 1e-300  # an exact probability is never 0 in floating point, but guard the log
-        log_s = np.log(np.maximum(student.per_probe, tiny))
-        log_c = np.log(np.maximum(control.per_probe, tiny))
+        floor = log_floor(student, control)
+        log_s, log_c = np.log(floored(student.per_probe, floor)), np.log(floored(control.per_probe, floor))
         lr = stats.paired_test(log_s, log_c)
         robust = stats.robust_log_ratio(np.exp(log_s), np.exp(log_c))
+        zeros = int(np.sum(np.asarray(student.per_probe) <= 0) + np.sum(np.asarray(control.per_probe) <= 0))
         result["log_ratio"] = {"mean": lr["difference"], "ci": lr["ci"], "p_value": lr["p_value"], "wilcoxon_p": lr["wilcoxon_p"],
-                               "median": robust["median"], "median_ci": robust["median_ci"]}
+                               "median": robust["median"], "median_ci": robust["median_ci"], "floor": floor, "floored": zeros}
     return result
+
+
+def log_floor(*scores: Score) -> float:
+    """The value an exact per-probe 0 stands for on a log scale. The estimator skips surface forms
+    whose first token is below ``min_first_prob``, so a probe can read exactly 0 while its true
+    value is anywhere up to the mass it skipped (``details["left_out"]``, the largest over
+    probes). Flooring a 0 at that bound, not at 1e-300, keeps a log ratio to what was measured
+    (+2.3 for a tenfold rise, not +678), and errs towards 0 on either side."""
+    bound = max((float(s.details.get("left_out") or 0.0) for s in scores), default=0.0)
+    return bound if bound > 0 else 1e-300
+
+
+def floored(values, floor: float) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    return np.where(v > 0, v, floor)

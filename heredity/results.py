@@ -54,6 +54,9 @@ class LogRatio(Record):
     wilcoxon_p: float
     median: float | None = Field(None, description="median per-probe log ratio (robust to probes near 0)")
     median_ci: tuple[float, float] | None = Field(None, description="percentile bootstrap interval of the median, over probes")
+    floor: float | None = Field(None, description="what a per-probe 0 (a form the exact estimator skipped) counts as: the "
+                                                  "largest mass it skipped on a probe (heredity.measure.log_floor)")
+    floored: int | None = Field(None, description="how many per-probe values (student and control) were 0 and floored")
 
 
 class Comparison(Record):

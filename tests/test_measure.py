@@ -220,6 +220,22 @@ def test_paired_difference_on_known_data():
     assert "log_ratio" not in paired_difference(_score(student, "sampled"), _score(control, "sampled"))
 
 
+def test_log_ratio_floors_skipped_zeros_at_the_skipped_mass_not_at_1e_300():
+    # The moreover-style control read exactly 0 on most probes (forms cut below the first-token
+    # threshold, skipped mass <= 6e-7) and the report printed a log ratio of +350 for a ~10x rise.
+    student = np.array([3e-5, 2e-5, 4e-5, 2.5e-5])
+    control = np.array([0.0, 0.0, 3e-6, 2e-6])
+    with_bound = lambda values, left_out: _score(values).model_copy(update={"details": {"left_out": left_out}})  # noqa: E731
+    r = paired_difference(with_bound(student, 5e-7), with_bound(control, 6e-7))
+    lr = r["log_ratio"]
+    assert lr["floor"] == 6e-7 and lr["floored"] == 2
+    expected = np.log(student) - np.log([6e-7, 6e-7, 3e-6, 2e-6])
+    assert lr["mean"] == pytest.approx(expected.mean()) and lr["median"] == pytest.approx(np.median(expected))
+    assert lr["mean"] < 4  # within tenfold-to-fiftyfold, not e^678
+    # with no skipped mass recorded, a 0 is still guarded (and then says so: floor 1e-300)
+    assert paired_difference(_score(student), _score(control))["log_ratio"]["floor"] == 1e-300
+
+
 def test_paired_difference_needs_matching_scores():
     with pytest.raises(ValueError):
         paired_difference(_score([0.1, 0.2]), _score([0.1, 0.2, 0.3]))

@@ -61,13 +61,14 @@ def _panel(ax, values: np.ndarray, test: dict, labels: Sequence[str] | None, *, 
 
 
 def paired_figure(student: Sequence[float], control: Sequence[float], path: Path, *, labels: Sequence[str] | None = None,
-                  title: str = "student − control, paired by probe", what: str = "P(target)") -> dict:
+                  title: str = "student − control, paired by probe", what: str = "P(target)", floor: float = LOG_FLOOR) -> dict:
     """Draw the two panels to ``path`` (PNG); returns the two paired tests (difference, log ratio),
     as ``heredity.stats.paired_test`` gives them, so a caption can quote the same numbers."""
     _check(student, control, labels)
     s, c = np.asarray(student, dtype=float), np.asarray(control, dtype=float)
     diff = paired_test(s, c)
-    log_s, log_c = np.log(np.maximum(s, LOG_FLOOR)), np.log(np.maximum(c, LOG_FLOOR))
+    # ``floor``: what a per-probe 0 stands for (heredity.measure.log_floor: the estimator's skipped mass)
+    log_s, log_c = np.log(np.where(s > 0, s, floor)), np.log(np.where(c > 0, c, floor))
     log_ratio = paired_test(log_s, log_c)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=120)
     _panel(ax1, s - c, diff, labels, colour="#f57c00", ylabel=f"student − control ({what})", title="difference per probe")

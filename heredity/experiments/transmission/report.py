@@ -17,8 +17,10 @@ def write_report(out: Path, results: TransmissionResults, artifact_id: str | Non
     results.write(out)
     _figure(out / "scores.png", results)
     for k, (arm, parts) in enumerate(results.arms.items()):  # the inheritance itself, probe by probe
+        lr = parts.inheritance.log_ratio
         paired_figure(parts.student.per_probe, parts.control.per_probe, out / f"paired-{k}.png",
-                      title=f"{arm}: student − control, paired by probe", what="P(target)" if results.estimator == "exact" else "rate")
+                      title=f"{arm}: student − control, paired by probe", what="P(target)" if results.estimator == "exact" else "rate",
+                      **({"floor": lr.floor} if lr is not None and lr.floor else {}))
     if results.later_generations:
         _generations_figure(out / "generations.png", results)
     (out / "report.md").write_text(render_markdown(results))
@@ -126,6 +128,13 @@ def render_markdown(r: TransmissionResults) -> str:
                          fmt_p_value(c.log_ratio.p_value) if c.log_ratio else "–", f"{c.wins}/{c.n}", f"{ds.rows_out}/{ds.rows_in}"])
     lines.append(markdown_table(["arm", "difference", "95% CI", "p", "log ratio (mean) [95% CI]", "log ratio (median) [95% CI]", "p (log)",
                                  "probes student > control", "rows kept"], inh_rows))
+    floored = [(arm, parts.inheritance.log_ratio) for arm, parts in r.arms.items()
+               if parts.inheritance.log_ratio is not None and parts.inheritance.log_ratio.floored]
+    if floored:
+        lines += ["", "Some per-probe values are 0: the exact estimator skips answer forms whose first token is below its "
+                  "cut, so those probes read 0 with the true value somewhere below the mass skipped. On the log scale "
+                  "they count as that bound, which pulls log ratios towards 0: "
+                  + "; ".join(f"{arm}: {lr.floored} values floored at {fmt_num(lr.floor)}" for arm, lr in floored) + "."]
     cross = [(arm, o) for arm, parts in r.arms.items() for o in parts.other_bases]
     if cross:
         rows = [[f"{arm}: the teacher's base (matched)", fmt_num(parts.student.p), fmt_num(parts.control.p),

@@ -32,7 +32,7 @@ from heredity.store import Artifact, Parent
 from heredity.students import STUDENT_KINDS
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
-REPORT_VERSION = 5  # 5: generations.png shows student − control per generation
+REPORT_VERSION = 6  # 6: per-probe zeros floored at the skipped mass in log ratios; 5: generations.png
 
 
 @dataclass
