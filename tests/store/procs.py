@@ -21,9 +21,16 @@ def env(log: Path) -> dict[str, str]:
     return e
 
 
+def _default_sigint() -> None:
+    # A shell without job control starts background jobs with SIGINT ignored, and Python then
+    # never turns SIGINT into KeyboardInterrupt: the Ctrl-C test would depend on how the suite
+    # was launched (it failed under `nohup ... &`). The CLI gets Ctrl-C as a terminal would send it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(store: Path, config: Path, log: Path, cli: list[str] = CLI) -> subprocess.Popen:
     return subprocess.Popen([*cli, "--store", str(store), "run", str(config)], cwd=ROOT, env=env(log),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
 
 
 def run(store: Path, config: Path, log: Path, cli: list[str] = CLI) -> subprocess.CompletedProcess:
