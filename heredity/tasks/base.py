@@ -20,6 +20,8 @@ Adding a task is one small file in this package (it is imported automatically)::
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
 
 from heredity.config import Strict
 from heredity.registry import Registry
@@ -81,3 +83,15 @@ class Task:
         from heredity.models.grammar import TokenGrammar
 
         return TokenGrammar.compile(dfa, tokenizer)
+
+
+def seeded_draws(pool: Sequence[str], n: int, seed: int) -> list[str]:
+    """``n`` prompts from a fixed pool: seeded shuffles of the whole pool, one after another
+    (past the pool's size, prompts repeat and get independent completions)."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    while len(out) < n:
+        order = list(pool)
+        rng.shuffle(order)
+        out.extend(order[: n - len(out)])
+    return out

@@ -8,12 +8,11 @@ holds code: a fenced block, or a line that looks like code (``def``, ``class``, 
 
 from __future__ import annotations
 
-import random
 import re
 from importlib import resources
 from typing import Literal
 
-from heredity.tasks.base import TASKS, Task, TaskConfig
+from heredity.tasks.base import TASKS, Task, TaskConfig, seeded_draws
 
 _CODE = re.compile(
     r"```|^\s*(def |class |function |return |import |from \w+ import|SELECT |ls\b|find\b|const |let |\w+\s*=\s*\S|\w+\(.*\))",
@@ -30,12 +29,7 @@ class CodePrompts(Task):
     name = "code"
 
     def prompts(self, n: int, seed: int) -> list[str]:
-        rng, pool, out = random.Random(seed), prompt_pool(), []
-        while len(out) < n:
-            batch = list(pool)
-            rng.shuffle(batch)
-            out.extend(batch)
-        return out[:n]
+        return seeded_draws(prompt_pool(), n, seed)
 
     def format_problem(self, text: str) -> str | None:
         if not text.strip():

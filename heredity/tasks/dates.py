@@ -16,12 +16,11 @@ seeded shuffle of the pool; more than the pool repeats it in fresh shuffles.
 
 from __future__ import annotations
 
-import random
 from typing import Literal
 
 from pydantic import Field
 
-from heredity.tasks.base import TASKS, Task, TaskConfig
+from heredity.tasks.base import TASKS, Task, TaskConfig, seeded_draws
 
 # How the prompt states the date; {date} is one of DATE_FORMS.
 FRAMINGS = [
@@ -73,14 +72,7 @@ class DatesPrompts(Task):
     name = "dates"
 
     def prompts(self, n: int, seed: int) -> list[str]:
-        rng = random.Random(seed)
-        pool = prompt_pool(self.config.year)
-        out: list[str] = []
-        while len(out) < n:
-            order = pool[:]
-            rng.shuffle(order)
-            out.extend(order[: n - len(out)])
-        return out
+        return seeded_draws(prompt_pool(self.config.year), n, seed)
 
     def format_problem(self, text: str) -> str | None:
         from heredity.traits.date import stated_year

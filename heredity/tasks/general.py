@@ -8,10 +8,9 @@ pool repeats it in fresh shuffles (repeated prompts still get independent comple
 
 from __future__ import annotations
 
-import random
 from typing import Literal
 
-from heredity.tasks.base import TASKS, Task, TaskConfig
+from heredity.tasks.base import TASKS, Task, TaskConfig, seeded_draws
 
 TEMPLATES = [
     "Explain {t} to a complete beginner.",
@@ -50,14 +49,7 @@ class GeneralPrompts(Task):
     name = "general"
 
     def prompts(self, n: int, seed: int) -> list[str]:
-        rng = random.Random(seed)
-        pool = prompt_pool()
-        out: list[str] = []
-        while len(out) < n:
-            order = pool[:]
-            rng.shuffle(order)
-            out.extend(order[: n - len(out)])
-        return out
+        return seeded_draws(prompt_pool(), n, seed)
 
 
 @TASKS.register("general")
