@@ -16,6 +16,14 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path) -> Path:
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    _pyplot().close(fig)
+    return path
+
+
 def _err(value: float, ci) -> list[float]:
     if ci is None:
         return [0.0, 0.0]
@@ -55,11 +63,7 @@ def waterfall(path: Path, gap: Mapping, shapley: Mapping[str, Mapping], interact
     right.set_title("interactions")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def dose_response(path: Path, points: Sequence[Mapping], *, title: str = "", xlabel: str = "alpha (fraction of prompts patched to B's teacher)") -> Path:
@@ -79,8 +83,4 @@ def dose_response(path: Path, points: Sequence[Mapping], *, title: str = "", xla
     ax.legend()
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
