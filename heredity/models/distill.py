@@ -94,14 +94,14 @@ class TeacherPacks:
 
     @contextmanager
     def _model(self, student_model):
-        model = student_model if self.teacher is None else self.teacher
-        off = model.disable_adapter() if self.adapters_off else nullcontext()
-        if self.teacher is not None:  # the student's varlen patch is the train loop's; the teacher needs its own
+        if self.teacher is None:  # the student itself, with its adapters off (it is in the train loop's varlen)
+            with student_model.disable_adapter() if self.adapters_off else nullcontext():
+                yield student_model
+        else:  # a second model needs its own varlen patch
             from heredity.models.varlen import varlen
 
-            off = varlen(self.teacher)
-        with off:
-            yield model
+            with varlen(self.teacher):
+                yield self.teacher
 
     @torch.no_grad()
     def logits(self, student_model, keys: list[int]) -> torch.Tensor:
@@ -127,7 +127,8 @@ def chunked_kl(student_model, p: Pack, source: TeacherPacks, keys: list[int], ma
                rows: int = ROWS) -> tuple[torch.Tensor, int]:
     """``restricted_kl`` of a pack with both heads run in blocks of ``rows`` positions, so no
     ``[tokens, vocab]`` fp32 logits exist for either model (Gemma's head is 262k wide)."""
-    student, teacher = completion_hidden(student_model, p), source.hidden(student_model, keys)
+    student = completion_hidden(student_model, p)
+    teacher = source.hidden(student_model, keys) if student is not None else None  # no teacher pass to throw away
     if student is None or teacher is None:
         return restricted_kl(completion_logits(student_model, p), source.logits(student_model, keys), mask)
     (s_hidden, s_weight, s_cap), (t_hidden, t_weight, t_cap) = student, teacher
