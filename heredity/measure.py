@@ -287,7 +287,7 @@ def paired_difference(student: Score, control: Score) -> dict[str, Any]:
     result["test"] = "paired t-test across probes (Wilcoxon signed-rank in wilcoxon_p)"
     if student.method == "exact":
         floor = log_floor(student, control)
-        log_s, log_c = np.log(floored(student.per_probe, floor)), np.log(floored(control.per_probe, floor))
+        log_s, log_c = np.log(stats.floored(student.per_probe, floor)), np.log(stats.floored(control.per_probe, floor))
         lr = stats.paired_test(log_s, log_c)
         robust = stats.robust_log_ratio(np.exp(log_s), np.exp(log_c))
         zeros = int(np.sum(np.asarray(student.per_probe) <= 0) + np.sum(np.asarray(control.per_probe) <= 0))
@@ -304,8 +304,3 @@ def log_floor(*scores: Score) -> float:
     (+2.3 for a tenfold rise, not +678), and errs towards 0 on either side."""
     bound = max((float(s.details.get("left_out") or 0.0) for s in scores), default=0.0)
     return bound if bound > 0 else 1e-300
-
-
-def floored(values, floor: float) -> np.ndarray:
-    v = np.asarray(values, dtype=float)
-    return np.where(v > 0, v, floor)

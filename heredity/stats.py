@@ -124,6 +124,12 @@ def trimmed_mean(values: Sequence[float], trim: float = 0.1) -> float:
     return float(x[k : x.size - k].mean())
 
 
+def floored(values: Sequence[float], floor: float) -> np.ndarray:
+    """Values with every one at or below 0 replaced by ``floor`` (for a log; positive ones kept)."""
+    v = np.asarray(values, dtype=float)
+    return np.where(v > 0, v, floor)
+
+
 def robust_log_ratio(student: Sequence[float], control: Sequence[float], trim: float = 0.1, level: float = 0.95,
                      resamples: int = 2000, seed: int = 0) -> dict:
     """Per-probe log(student / control), summarised robustly, paired by probe.

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from heredity.errors import ConfigError  # noqa: E402
-from heredity.stats import paired_test  # noqa: E402
+from heredity.stats import floored, paired_test  # noqa: E402
 
 LOG_FLOOR = 1e-12  # per-probe values at or below 0 are floored here before the log
 
@@ -68,7 +68,7 @@ def paired_figure(student: Sequence[float], control: Sequence[float], path: Path
     s, c = np.asarray(student, dtype=float), np.asarray(control, dtype=float)
     diff = paired_test(s, c)
     # ``floor``: what a per-probe 0 stands for (heredity.measure.log_floor: the estimator's skipped mass)
-    log_s, log_c = np.log(np.where(s > 0, s, floor)), np.log(np.where(c > 0, c, floor))
+    log_s, log_c = np.log(floored(s, floor)), np.log(floored(c, floor))
     log_ratio = paired_test(log_s, log_c)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=120)
     _panel(ax1, s - c, diff, labels, colour="#f57c00", ylabel=f"student − control ({what})", title="difference per probe")
