@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer
 
 from heredity.errors import ConfigError
 
@@ -19,6 +19,22 @@ class Strict(BaseModel):
     """Base for every recipe and experiment model: unknown keys are errors, values are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def implicit_defaults(**defaults: Any):
+    """A serializer for a recipe that gained fields after artifacts were made with it: each named
+    field is left out of the serialised form while it holds the given value, so the ids of
+    recipes written before it stay. Use in the class body: ``_implicit = implicit_defaults(x=1)``."""
+
+    @model_serializer(mode="wrap")
+    def leave_out(self, handler):
+        data = handler(self)
+        for name, value in defaults.items():
+            if name in data and data[name] == value:
+                del data[name]
+        return data
+
+    return leave_out
 
 
 def recipe_dict(model: BaseModel) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_serializer
+from pydantic import Field
 
-from heredity.config import plugin
+from heredity.config import implicit_defaults, plugin
 from heredity.errors import ConfigError
 from heredity.filters import FILTERS
 from heredity.inducers.base import INDUCERS, InducerConfig, trait_label
@@ -34,15 +34,7 @@ class FinetuneInducer(InducerConfig):
     filters: list[plugin(FILTERS)] = Field([], description="run on the base's answers before the imprint, e.g. [{kind: format}]")
     temperature: float = Field(1.0, ge=0, description="the base's sampling temperature for the induction answers (0: greedy)")
 
-    @model_serializer(mode="wrap")
-    def _defaults_are_implicit(self, handler):
-        """``filters`` and ``temperature`` at their defaults are left out (ids from before them stay)."""
-        data = handler(self)
-        if data.get("filters") == []:
-            del data["filters"]
-        if data.get("temperature") == 1.0:
-            del data["temperature"]
-        return data
+    _defaults_are_implicit = implicit_defaults(filters=[], temperature=1.0)  # ids from before them stay
 
     def make(self, runner, base, trait, name):
         from heredity.cell import CellSpec, breed

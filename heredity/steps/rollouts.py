@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_serializer
+from pydantic import Field
 
-from heredity.config import Strict, plugin
+from heredity.config import Strict, implicit_defaults, plugin
 from heredity.rows import ROWS_FILE, read_rows, write_rows
 from heredity.store import Artifact, Parent
 from heredity.tasks import TASKS
@@ -25,13 +25,7 @@ class RolloutsRecipe(Strict):
     seed: int = 0
     backend: Literal["hf", "vllm"] = Field("hf", description="the engine that writes the rows (resolved from generation.backend)")
 
-    @model_serializer(mode="wrap")
-    def _hf_is_implicit(self, handler):
-        """The default engine is left out of the recipe, so rollouts ids from before backends stay."""
-        data = handler(self)
-        if data.get("backend") == "hf":
-            del data["backend"]
-        return data
+    _hf_is_implicit = implicit_defaults(backend="hf")  # rollouts ids from before backends stay
 
 
 def make_rollouts(runner, teacher: Artifact, prompts: Artifact, recipe: RolloutsRecipe, name: str = "") -> Artifact:
