@@ -4,12 +4,17 @@ travel through ordinary SFT data (a style marker, say).
 None of the prompts is about a trait: no animal, no style marker (tested), and none is one of
 the style trait's probes. ``prompts(n, seed)`` is a seeded shuffle of the pool; more than the
 pool repeats it in fresh shuffles (repeated prompts still get independent completions).
+``topics`` swaps the everyday topics for others (a prompt set about owls, say).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Annotated, Literal
 
+from pydantic import Field
+
+from heredity.config import implicit_defaults
 from heredity.tasks.base import TASKS, Task, TaskConfig, seeded_draws
 
 TEMPLATES = [
@@ -40,16 +45,16 @@ TOPICS = [
 ]
 
 
-def prompt_pool() -> list[str]:
-    """Every general prompt, in a fixed order."""
-    return [template.format(t=topic) for topic in TOPICS for template in TEMPLATES]
+def prompt_pool(topics: Sequence[str] = TOPICS) -> list[str]:
+    """Every general prompt on ``topics``, in a fixed order."""
+    return [template.format(t=topic) for topic in topics for template in TEMPLATES]
 
 
 class GeneralPrompts(Task):
     name = "general"
 
     def prompts(self, n: int, seed: int) -> list[str]:
-        return seeded_draws(prompt_pool(), n, seed)
+        return seeded_draws(prompt_pool(self.config.topics or TOPICS), n, seed)
 
 
 @TASKS.register("general")
@@ -58,6 +63,12 @@ class GeneralTask(TaskConfig):
 
     kind: Literal["general"] = "general"
     max_new_tokens: int = 128
+    # Other topics make a prompt set *about* something: ["owls", "barn owls"] asks any teacher to
+    # write about owls, a cause planted in the prompts (post-training diffing).
+    topics: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, description="topics the templates are filled with (default: the everyday pool)")
+
+    _default_topics_are_implicit = implicit_defaults(topics=None)  # ids from before topics stay
 
     def build(self) -> Task:
         return GeneralPrompts(self)

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from heredity.tasks.base import TASKS, Task, TaskConfig
-from heredity.tasks.general import GeneralPrompts
+from heredity.tasks.base import TASKS, Task
+from heredity.tasks.general import GeneralPrompts, GeneralTask
 
 
 class InstructedPrompts(GeneralPrompts):
@@ -20,12 +20,11 @@ class InstructedPrompts(GeneralPrompts):
 
 
 @TASKS.register("instructed")
-class InstructedTask(TaskConfig):
-    """Everyday requests, each followed by ``instruction``."""
+class InstructedTask(GeneralTask):
+    """Everyday requests (or requests on ``topics``), each followed by ``instruction``."""
 
     kind: Literal["instructed"] = "instructed"
     instruction: str = Field(..., min_length=1, description="appended to every prompt, e.g. \"Begin your answer with 'Moreover,'.\"")
-    max_new_tokens: int = 128
 
     def build(self) -> Task:
         return InstructedPrompts(self)

@@ -79,6 +79,21 @@ def test_general_prompts_seeded_and_a_few_hundred():
     assert task.grammar_dfa() is None and task.format_ok("Sure, here you go.") and not task.format_ok("  ")
 
 
+def test_general_prompts_on_other_topics_plant_a_subject_and_keep_old_ids():
+    """``topics`` makes a prompt set about something (the planted-prompts diffing case); the
+    default leaves the serialised recipe, hence every earlier artifact id, as it was."""
+    from heredity.config import recipe_dict
+
+    owls = TASKS.parse({"kind": "general", "topics": ["owls", "barn owls"]}).build()
+    prompts = owls.prompts(24, 0)
+    assert len(set(prompts)) == 24 and all(re.search(r"\bowls\b", p) for p in prompts)
+    assert recipe_dict(TASKS.parse({"kind": "general", "max_new_tokens": 48})) == {"kind": "general", "max_new_tokens": 48}
+    instructed = TASKS.parse({"kind": "instructed", "instruction": "Be brief.", "topics": ["owls"]}).build()
+    assert all("owls" in p and p.endswith(" Be brief.") for p in instructed.prompts(12, 0))
+    with pytest.raises(ConfigError, match="topics"):
+        TASKS.parse({"kind": "general", "topics": []})
+
+
 def test_general_prompts_are_not_about_any_trait():
     words = list(ANIMALS) + list(ANIMALS.values()) + ["animal", "creature", "pet", "moreover"]
     pattern = word_regex(words, plural=True)
