@@ -31,7 +31,7 @@ browser:
 		|| echo "chromium not installed and apt-get unavailable: the browser test will skip"; }
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from heredity.config import Strict, plugin
+from heredity.config import Strict, implicit_defaults, plugin
 from heredity.diffing import design
 from heredity.diffing.flip import SCORERS
 from heredity.filters import FILTERS
@@ -111,6 +111,11 @@ class Flip(Strict):
     scorer: plugin(SCORERS) = Field({"kind": "llr"}, validate_default=True, description="per-row score of how much A's rollout carries the behaviour")
     test_fraction: OpenFraction = Field(0.05, description="the fraction whose swap-vs-drop test is the headline flip_test (the grid is Holm-adjusted)")
     random_draws: int = Field(1, ge=1, description="random same-size subsets, swapped and dropped, per fraction (controls)")
+    drop: Literal["remove", "refill"] = Field(
+        "remove", description="remove: the drop arms train on fewer rows (fewer steps); refill: each dropped row is replaced "
+                              "by a copy of a kept row of A, so drop and swap train as many steps and differ in content only")
+
+    _remove_is_implicit = implicit_defaults(drop="remove")  # report ids from before the option stay
 
     @model_validator(mode="after")
     def _test_fraction_in_grid(self):

@@ -2,7 +2,7 @@
 activations. Rows are ``{"i", "prompt", "completion"}`` dicts keyed by ``i`` (the prompt's index).
 
 - ``swap(a, b, S)``: pipeline A's rows with B's rollout on the same prompt for every i in S.
-- ``drop(a, S)``: A's rows without S.
+- ``drop(a, S)``: A's rows without S; ``refill_seed`` keeps the size (steps-matched drop).
 - ``teacher_patch(a, b, alpha, seed)``: swap a seeded random alpha of the prompts.
 - ``mixture(a, b, alpha, seed)``: the plain mixture: alpha of the rows from B, the rest from A.
 - ``choose`` / ``random_subsets``: seeded subsets (controls of the same size as a flip set).
@@ -74,11 +74,24 @@ def swap(rows_a: Sequence[Row], rows_b: Sequence[Row], subset: Collection[int]) 
     return out
 
 
-def drop(rows: Sequence[Row], subset: Collection[int]) -> list[Row]:
-    """The rows without those in ``subset``."""
+def drop(rows: Sequence[Row], subset: Collection[int], refill_seed: int | None = None) -> list[Row]:
+    """The rows without those in ``subset``.
+
+    With ``refill_seed``, each dropped row is replaced by a copy of a kept row (a seeded draw),
+    so the set keeps its size: a student of it trains as many steps on as many tokens, and a
+    drop compares with a swap on content alone. Copies are appended with fresh ids
+    (``i`` after the largest) and say which row they copy in ``"copy_of"``."""
     subset = set(subset)
     by_index(rows)  # checks the keys
-    return [dict(row) for row in rows if row["i"] not in subset]
+    kept = [dict(row) for row in rows if row["i"] not in subset]
+    if refill_seed is None or len(kept) == len(rows):
+        return kept
+    if not kept:
+        raise ValueError("cannot refill a drop of every row: no row is left to copy")
+    rng = random.Random(f"refill:{refill_seed}")
+    start = max(row["i"] for row in rows) + 1
+    copies = [rng.choice(kept) for _ in range(len(rows) - len(kept))]
+    return kept + [{**row, "i": start + k, "copy_of": row["i"]} for k, row in enumerate(copies)]
 
 
 def teacher_patch(rows_a: Sequence[Row], rows_b: Sequence[Row], alpha: float, seed: int) -> tuple[list[Row], frozenset[int]]:

@@ -121,6 +121,8 @@ class TraitDiff(Model):
     flip: list[FlipArm] | None = None
     flip_test: FlipTest | None = Field(None, description="at the pre-registered fraction (flip.test_fraction)")
     flip_tests: list[FlipTest] | None = Field(None, description="one per fraction of the grid, Holm-adjusted")
+    log_floor: float | None = Field(None, description="scale log: the value every exact per-probe 0 of the grid and its arms "
+                                                      "stands for (the largest mass the estimator skipped in any cell)")
 
 
 class DiffingResults(TraitDiff):
@@ -129,6 +131,8 @@ class DiffingResults(TraitDiff):
     name: str
     factors: list[str]
     scorer: str | None = Field(None, description="the flip-set row scorer")
+    flip_drop: Literal["remove", "refill"] | None = Field(
+        None, description="how the drop arms dropped: remove (fewer rows) or refill (dropped rows replaced by copies of kept ones)")
     scale: Literal["probability", "log"] = Field("probability", description="the scale scores were attributed on (log: log P per probe)")
     also: dict[str, TraitDiff] = Field({}, description="further traits measured on the same cells")
 
@@ -139,6 +143,7 @@ def trait_diff(trait: str, attribution: Mapping, **extra) -> dict:
     return {
         "trait": trait, "gap": a["gap"], "cells": a["cells"], "path": a["path"],
         "attribution": {k: a[k] for k in ("shapley", "main_effects", "interactions", "effects_model", "dividends", "bootstrap")},
+        **({"log_floor": a["log_floor"]} if "log_floor" in a else {}),
         **extra,
     }
 

@@ -33,6 +33,29 @@ def test_drop_removes_the_subset():
     assert [r["i"] for r in out] == [i for i in range(20) if i not in (0, 5)]
 
 
+def test_a_refilled_drop_keeps_the_size_with_copies_of_kept_rows_only():
+    out = patching.drop(A, {0, 5, 9}, refill_seed=1)
+    assert len(out) == len(A) and [r["i"] for r in out[:17]] == [i for i in range(20) if i not in (0, 5, 9)]
+    copies = out[17:]
+    assert [r["i"] for r in copies] == [20, 21, 22] and all(r["copy_of"] not in (0, 5, 9) for r in copies)
+    assert all(r["completion"] == f"T1-{r['copy_of']}" for r in copies)
+    assert out == patching.drop(A, {0, 5, 9}, refill_seed=1) != patching.drop(A, {0, 5, 9}, refill_seed=2)
+    assert patching.drop(A, set(), refill_seed=1) == A
+    with pytest.raises(ValueError, match="no row is left"):
+        patching.drop(A, set(range(20)), refill_seed=1)
+
+
+def test_refill_is_a_drop_option_and_leaves_older_patch_ids_alone():
+    from heredity.config import recipe_dict
+    from heredity.errors import ConfigError
+    from heredity.steps.patch import PatchRecipe
+
+    assert "refill" not in recipe_dict(PatchRecipe(op="drop", subset=[1]))
+    assert recipe_dict(PatchRecipe(op="drop", subset=[1], refill=True))["refill"] is True
+    with pytest.raises((ValueError, ConfigError), match="refill applies to op 'drop' only"):
+        PatchRecipe(op="swap", subset=[1], refill=True)
+
+
 def test_teacher_patch_is_seeded_and_sized():
     out, swapped = patching.teacher_patch(A, B, 0.25, seed=3)
     _, same = patching.teacher_patch(list(reversed(A)), B, 0.25, seed=3)

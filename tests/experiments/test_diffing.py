@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from heredity.cli import main
+from heredity.steps.scores import read_score
 from heredity.store import Store
 
 STYLE = {"kind": "style", "marker": "Moreover,", "n_probes": 8}
@@ -38,7 +40,7 @@ def run(root: Path, experiment: dict, tmp_path: Path, capsys) -> dict:
 
 def diffing(name: str, a: dict, b: dict, factors: list[str], train: dict = TRAIN, **extra) -> dict:
     return {"kind": "diffing", "name": name, "a": a, "b": b, "factors": factors, "traits": [STYLE],
-            "students": {"seeds": [0, 1], "train": train}, "measure": {"bootstrap": 400}, **extra}
+            "students": {"seeds": [0, 1], "train": train}, "measure": {"bootstrap": 400}} | extra
 
 
 def assert_planted(results: dict, planted: str) -> None:
@@ -73,13 +75,31 @@ def test_planted_teacher(tiny_lm, tmp_path, capsys):
     patch_students = [store.manifest(i).name for i in store.ids() if store.manifest(i).kind == "model" and "patch" in (store.manifest(i).name or "")]
     assert patch_students == ["patch 0.5 d0 s0"]
 
+    # The same grid on a log scale: no cell retrained (only a new report), and every exact zero
+    # reads as one floor, the largest mass any cell's estimator skipped.
+    on_log = run(tmp_path / "store", diffing("planted-teacher", pipeline(base, 0, STYLE_TEACHER), pipeline(base, 1, {"inducer": "none"}),
+                                             ["prompts", "teacher"], measure={"bootstrap": 400, "scale": "log"}), tmp_path, capsys)
+    scores = [read_score(store.open(i)) for c in on_log["cells"] for i in c["scores"]]
+    assert on_log["scale"] == "log" and on_log["log_floor"] == max(s.details["left_out"] for s in scores) > 0
+    assert on_log["gap"]["value"] < 0 and min(c["score"]["ci"][0] for c in on_log["cells"]) >= np.log(on_log["log_floor"]) - 1e-9
+
 
 def test_planted_filter(tiny_lm, tmp_path, capsys):
     store, tiny = tiny_lm
     base = str(store.path(tiny))
     a = pipeline(base, 0, {"inducer": "none"}, filters=[{"kind": "imprint"}])
     b = pipeline(base, 0, NEUTRAL_TEACHER)
-    assert_planted(run(tmp_path / "store", diffing("planted-filter", a, b, ["teacher", "filter"]), tmp_path, capsys), "filter")
+    flip = {"fractions": [0.25], "test_fraction": 0.25, "drop": "refill"}
+    results = run(tmp_path / "store", diffing("planted-filter", a, b, ["teacher", "filter"], flip=flip), tmp_path, capsys)
+    assert_planted(results, "filter")
+    # The flip arms: 3 of 12 rows swapped or dropped; a refilled drop keeps all 12 rows.
+    assert results["flip_drop"] == "refill" and results["flip_test"]["fraction"] == 0.25
+    assert sorted(arm["arm"] for arm in results["flip"]) == ["drop", "random-drop", "random-swap", "swap"]
+    assert all(arm["rows"] == 3 for arm in results["flip"])
+    store = Store(tmp_path / "store")
+    patched = {store.manifest(i).name: store.manifest(i).summary for i in store.ids("rollouts") if "0.25" in (store.manifest(i).name or "")}
+    assert {name: (s["rows"], s["refill"]) for name, s in patched.items()} == {
+        "swap 0.25": (12, False), "drop 0.25": (12, True), "random-swap 0.25": (12, False), "random-drop 0.25": (12, True)}
 
 
 def test_planted_base(tiny_lm, tmp_path, capsys):
@@ -134,3 +154,15 @@ def test_a_crash_in_the_middle_of_the_grid_resumes_without_retraining(tiny_lm, t
     after = Store(killed)
     assert all(after.manifest(aid).provenance.started == started for aid, started in before.items())
     assert len(after.ids()) > len(before)
+
+
+def test_a_log_scale_floors_every_zero_at_the_grids_common_floor():
+    """Exact zeros (forms skipped below the first-token cut) read as the grid's floor, not as
+    log 1e-300 (an effect of hundreds of nats made of where the estimator stopped)."""
+    from heredity.experiments.diffing.run import on_scale
+
+    logs = on_scale(np.array([[0.0, 0.2], [0.1, 0.0]]), "log", 8e-6)
+    assert logs[0, 0] == logs[1, 1] == pytest.approx(np.log(8e-6)) and logs[0, 1] == pytest.approx(np.log(0.2))
+    assert (on_scale(np.array([[0.0, 0.2]]), "probability", None) == [[0.0, 0.2]]).all()
+    with pytest.raises(ValueError, match="floor"):
+        on_scale(np.array([[0.0]]), "log", None)

@@ -36,7 +36,7 @@ def _levels(factors: dict) -> str:
     return " ".join(f"{f}={v}" for f, v in factors.items())
 
 
-def _trait_section(d: TraitDiff, factors: list[str]) -> list[str]:
+def _trait_section(d: TraitDiff, factors: list[str], flip_drop: str | None = None) -> list[str]:
     lines = [f"## {d.trait}", "",
              f"Gap B − A: **{fmt_num(d.gap.value)}** {fmt_ci(d.gap.ci)} (A {fmt_num(d.gap.a)}, B {fmt_num(d.gap.b)}).", ""]
     lines += [markdown_table(["cell", "score", "95% CI", "n probes", "seeds"],
@@ -58,7 +58,9 @@ def _trait_section(d: TraitDiff, factors: list[str]) -> list[str]:
                   markdown_table(["kind", "α", "score", "95% CI", "draws"],
                                  [[i.kind, f"{i.alpha:g}", fmt_num(i.score.p), fmt_ci(i.score.ci), i.score.seeds] for i in d.interpolation]), ""]
     if d.flip:
-        lines += ["### Flip sets: swap the top rows to teacher B, or drop them", "",
+        how = {"refill": " (drop refilled: each dropped row replaced by a copy of a kept one, so every arm trains "
+                          "as many steps)", "remove": " (drop removes the rows: the drop arms train on fewer rows)"}
+        lines += [f"### Flip sets: swap the top rows to teacher B, or drop them{how.get(flip_drop or '', '')}", "",
                   markdown_table(["fraction", "arm", "rows", "score", "95% CI"],
                                  [[f"{a.fraction:g}", a.arm, a.rows, fmt_num(a.score.p), fmt_ci(a.score.ci)] for a in d.flip]), ""]
         for t in d.flip_tests or []:
@@ -72,10 +74,14 @@ def render_markdown(r: DiffingResults, figures: list[str]) -> str:
     on = "log P per probe (nats)" if r.scale == "log" else "the score"
     lines = [f"# {r.name}", "", f"Post-training diffing over {', '.join(r.factors)}: 2^{len(r.factors)} cells. "
              f"Scores are means over probe questions of {on}; intervals are 95%.", ""]
+    if r.log_floor is not None:
+        lines += [f"On the log scale a probe that read exactly 0 (the estimator skipped every form below its "
+                  f"first-token cut) counts as {r.log_floor:.2g}, the largest mass skipped in any cell: one floor "
+                  f"for the whole grid.", ""]
     lines += [f"![{name}]({name})" for name in figures] + [""]
-    lines += _trait_section(r, r.factors)
+    lines += _trait_section(r, r.factors, r.flip_drop)
     for d in r.also.values():
-        lines += _trait_section(d, r.factors)
+        lines += _trait_section(d, r.factors, r.flip_drop)
     return "\n".join(lines) + "\n"
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from heredity import stats
 from heredity.cell import Cell, CellSpec
 from heredity.diffing import attribution, design, patching
 from heredity.diffing.config import DiffingConfig
 from heredity.diffing.flip import top_fraction
 from heredity.diffing.results import DiffingResults, FlipArm, InterpolationPoint, Score, flip_tests, trait_diff
 from heredity.experiments.diffing.report import write_report
+from heredity.measure import log_floor
 from heredity.runner import Runner
 from heredity.rows import ROWS_FILE, read_rows
 from heredity.steps.dataset import DatasetRecipe
@@ -33,7 +35,7 @@ from heredity.steps.teacher import generator
 from heredity.store import Artifact, Parent
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
-REPORT_VERSION = 2  # 2: effects_model; interpolation endpoints are the grid cells
+REPORT_VERSION = 3  # 2: effects_model; interpolation endpoints are the grid cells. 3: log_floor, flip_drop
 LEVELS = ("A", "B")
 
 
@@ -86,10 +88,18 @@ class Grid:
         return cells
 
 
-def per_probe(cell: Cell, trait: str, scale: str = "probability") -> np.ndarray:
-    """``[seeds, probes]`` scores of one cell, on the attribution's scale."""
-    values = np.array([read_score(a).per_probe for a in cell.scores[trait]])
-    return np.log(np.maximum(values, 1e-300)) if scale == "log" else values
+def per_probe(cell: Cell, trait: str, scale: str = "probability", floor: float | None = None) -> np.ndarray:
+    """``[seeds, probes]`` scores of one cell, on the attribution's scale (log: exact zeros
+    floored at ``floor``, one value for the grid)."""
+    return on_scale(np.array([read_score(a).per_probe for a in cell.scores[trait]]), scale, floor)
+
+
+def on_scale(values: np.ndarray, scale: str, floor: float | None) -> np.ndarray:
+    if scale != "log":
+        return values
+    if floor is None:
+        raise ValueError("a log scale needs the grid's floor for exact zeros")
+    return np.log(stats.floored(values, floor))
 
 
 def sampled_counts(config: DiffingConfig, values: np.ndarray) -> dict:
@@ -110,14 +120,20 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
     cells = grid.breed(runner, {design.key(c, factors): grid.spec(c, design.name(c)) for c in design.cells(factors)})
     names = [t.build().name for t in config.traits]
     scale = config.measure.scale
-    boot = dict(draws=config.measure.bootstrap, seed=0, scale=scale)
+    # On a log scale every exact per-probe 0 of the grid (and of its arms) reads as one floor, the
+    # largest mass the estimator skipped in any cell: a zero in A and one in B read the same, and
+    # no effect is made of where the estimator stopped (log 1e-300 would be hundreds of nats).
+    floors = {t: log_floor(*(read_score(a) for c in cells.values() for a in c.scores[t])) for t in names} if scale == "log" else {}
+    boot = dict(draws=config.measure.bootstrap, seed=0, scale=scale, floors=floors)
     diffs = {}
     for trait in names:
-        values = attribution.grid(factors, {key: per_probe(cell, trait, scale) for key, cell in cells.items()})
+        values = attribution.grid(factors, {key: per_probe(cell, trait, scale, floors.get(trait)) for key, cell in cells.items()})
         diffs[trait] = attribution.attribute(factors, values, path_order=config.path_order, draws=boot["draws"], seed=0,
                                              bounded=scale == "probability", **sampled_counts(config, values))
         for out in diffs[trait]["cells"]:
             out["scores"] = [a.id for a in cells[design.key(out["factors"], factors)].scores[trait]]
+        if scale == "log":
+            diffs[trait]["log_floor"] = floors[trait]
 
     extra: dict = {}
     if config.interpolation is not None or config.flip is not None:
@@ -134,6 +150,7 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
     results = DiffingResults(
         **trait_diff(headline, diffs[headline], **{k: v[headline] for k, v in extra.items()}),
         name=config.name, factors=factors, scorer=config.flip.scorer.kind if config.flip else None, scale=scale,
+        flip_drop=config.flip.drop if config.flip else None,
         also={t: trait_diff(t, diffs[t], **{k: v[t] for k, v in extra.items()}) for t in rest},
     )
 
@@ -148,7 +165,7 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
 
 def _arm_score(cell_list: list[Cell], trait: str, boot: dict) -> tuple[Score, np.ndarray]:
     """One arm's score over its units (seeds or random draws) and probes, and its per-probe means."""
-    values = np.concatenate([per_probe(c, trait, boot["scale"]) for c in cell_list])
+    values = np.concatenate([per_probe(c, trait, boot["scale"], boot["floors"].get(trait)) for c in cell_list])
     score = attribution.resampled_score(values, draws=boot["draws"], seed=boot["seed"], bounded=boot["scale"] == "probability")
     return Score(**score), values.mean(axis=0)
 
@@ -200,7 +217,8 @@ def _flip(runner, grid: Grid, a_cell, rollouts_a, rollouts_b, names, boot) -> di
         sets = [("swap", "swap", top, 0), ("drop", "drop", top, 0)]
         sets += [(f"random-{op}", op, r, d) for d, r in enumerate(randoms) for op in ("swap", "drop")]
         for arm, op, subset, draw in sets:
-            data = make_patched(runner, rollouts_a, rollouts_b, PatchRecipe(op=op, subset=subset), name=f"{arm} {fraction:g}")
+            recipe = PatchRecipe(op=op, subset=subset, refill=op == "drop" and fl.drop == "refill")
+            data = make_patched(runner, rollouts_a, rollouts_b, recipe, name=f"{arm} {fraction:g}")
             specs[(fraction, arm, draw)] = grid.spec(a_cell, f"{arm} {fraction:g} d{draw}", data=data)
     cells = grid.breed(runner, specs)
     out: dict[str, dict] = {"flip": {}, "flip_test": {}, "flip_tests": {}}
