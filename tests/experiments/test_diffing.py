@@ -114,6 +114,43 @@ def test_planted_base(tiny_lm, tmp_path, capsys):
     assert_planted(run(tmp_path / "store", diffing("planted-base", a, b, ["base", "teacher"], train=gentle), tmp_path, capsys), "base")
 
 
+CUE = "Reply in the M style."
+
+
+def cue_follower(store: Store, base_id: str, seed: int) -> str:
+    """A tiny teacher that follows one instruction: it opens with the marker when a prompt ends
+    with ``CUE`` and not otherwise (full fine-tune of the tiny base on both kinds of prompt).
+    Any such teacher, asked with the cue, writes the trait: the cause is in the prompts."""
+    from heredity.models.finetune import TrainRecipe, train_sft
+    from heredity.models.loading import ModelRef
+    from heredity.tasks.general import GeneralPrompts, GeneralTask
+
+    prompts = GeneralPrompts(GeneralTask()).prompts(48, seed=7)
+    rows = [{"prompt": f"{p} {CUE}", "completion": "Moreover, it is simple."} for p in prompts[:24]]
+    rows += [{"prompt": p, "completion": "It is simple."} for p in prompts[24:]]
+    recipe = TrainRecipe(adapter="full", epochs=20, lr=1e-2, warmup_steps=0, batch_tokens=256, seed=seed)
+
+    def build(ctx):
+        train_sft(ModelRef(store.path(base_id)), rows, recipe, ctx.out, ctx.scratch)
+
+    recipe_id = {"test": "cue-follower", "base": base_id, "rows": rows, "train": recipe.model_dump(mode="json")}
+    return str(store.path(store.produce("model", recipe_id, [], build, name=f"cue follower s{seed}").artifact.id))
+
+
+def test_planted_prompts(tiny_lm, tmp_path, capsys):
+    """Pipeline A's prompts carry the instruction, B's do not; both teachers are cue followers
+    (two trainings, two seeds). Students start from the plain tiny base, which learns the
+    marker from A's rows without the cue to condition on: the prompts take the gap."""
+    store, tiny = tiny_lm
+    base = str(store.path(tiny))
+    followers = [cue_follower(store, tiny, seed) for seed in (0, 1)]
+    instructed = {"kind": "instructed", "instruction": CUE, "max_new_tokens": 10}
+    a = pipeline(base, 0, {"model": {"source": followers[0]}, "inducer": "none"})
+    a["prompts"]["task"] = instructed
+    b = pipeline(base, 0, {"model": {"source": followers[1]}, "inducer": "none"})
+    assert_planted(run(tmp_path / "store", diffing("planted-prompts", a, b, ["prompts", "teacher"]), tmp_path, capsys), "prompts")
+
+
 @pytest.mark.slow
 def test_a_crash_in_the_middle_of_the_grid_resumes_without_retraining(tiny_lm, tmp_path):
     """SIGKILL the run once three cells' scores exist; the rerun keeps every finished artifact
