@@ -56,16 +56,26 @@ def outcome(store: Path, done: subprocess.CompletedProcess) -> tuple[set[str], d
     return set(Store(store).ids()), json.loads((report / "results.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def config(tiny_lm, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("crash") / "crash.yaml"
+    path.write_text(yaml.safe_dump(experiment(tiny_lm)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(config, tmp_path_factory) -> tuple[set[str], dict]:
+    """The uninterrupted run, once for every kill moment."""
+    store = tmp_path_factory.mktemp("reference")
+    return outcome(store, run(store, config))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", [
     "scratch/rollouts-*/batches.jsonl",  # generation: after its first checkpointed batch
     "scratch/model-*",                  # a model step has started (the first is the base import)
 ])
-def test_sigkill_during_a_step_then_rerun_matches_an_uninterrupted_run(tiny_lm, tmp_path, moment):
-    config = tmp_path / "crash.yaml"
-    config.write_text(yaml.safe_dump(experiment(tiny_lm)))
-    reference = outcome(tmp_path / "reference", run(tmp_path / "reference", config))
-
+def test_sigkill_during_a_step_then_rerun_matches_an_uninterrupted_run(config, reference, tmp_path, moment):
     store = tmp_path / "killed"
     kill_when(store, config, moment)
     assert not any(p.name.startswith("report-") for p in (store / "artifacts").iterdir())
