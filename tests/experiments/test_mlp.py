@@ -13,7 +13,7 @@ from heredity.errors import ConfigError
 from heredity.experiments import load_experiment
 from heredity.experiments.mlp.config import Training
 from heredity.experiments.mlp import run
-from heredity.experiments.mlp.model import derangement, init_params, select
+from heredity.experiments.mlp.model import cosine, derangement, init_params, select
 from heredity.experiments.mlp.train import digit_loss, fit
 from heredity.runner import Runner
 from heredity.store import Store
@@ -48,6 +48,24 @@ def test_each_seed_trains_as_if_alone():
     alone = fit(init_params([3], 16, 13), x, digit_loss(y), recipe, order_seed=0)
     for k in alone:
         assert torch.allclose(select(together, torch.tensor([1]))[k], alone[k], atol=1e-5), k
+
+
+def test_bf16_autocast_trains_the_same_models_to_bf16_rounding_and_keeps_old_ids():
+    """bf16-autocast runs the matmuls in bf16 with fp32 weights: the weights stay fp32 and end
+    close to the fp32 run's (not equal: the products are rounded); fp32 stays out of the recipe."""
+    from heredity.config import recipe_dict
+
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.rand(96, 784, generator=gen) * 2 - 1, torch.randint(0, 10, (96,), generator=gen)
+    fp32 = fit(init_params([1, 3], 16, 13), x, digit_loss(y), Training(epochs=2, batch_size=32, lr=1e-3), order_seed=0)
+    bf16 = fit(init_params([1, 3], 16, 13), x, digit_loss(y), Training(epochs=2, batch_size=32, lr=1e-3, precision="bf16-autocast"),
+               order_seed=0)
+    start = init_params([1, 3], 16, 13)
+    change_fp32, change_bf16 = ({k: p[k] - start[k] for k in p} for p in (fp32, bf16))
+    assert all(bf16[k].dtype == torch.float32 for k in bf16) and not torch.equal(bf16["w1"], fp32["w1"])
+    # Adam normalises each coordinate, so rounding moves the small ones; the update is the same.
+    assert (cosine(change_bf16, change_fp32) > 0.95).all(), cosine(change_bf16, change_fp32)
+    assert "precision" not in recipe_dict(Training()) and recipe_dict(Training(precision="auto"))["precision"] == "auto"
 
 
 def test_bad_settings_name_the_field(tmp_path):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from heredity.config import Strict
+from heredity.config import Strict, implicit_defaults
 from heredity.data.mnist import MnistConfig
 
 
@@ -23,6 +23,11 @@ class Training(Strict):
     lr: float = Field(3e-4, gt=0)
     batch_size: int = Field(64, ge=1)
     optimizer: Literal["adam", "sgd"] = "adam"
+    # bf16-autocast: the matmuls in bf16, weights and Adam in fp32; auto: bf16-autocast where this
+    # machine does bf16 matmul fast (heredity.hardware), else fp32.
+    precision: Literal["fp32", "bf16-autocast", "auto"] = "fp32"
+
+    _fp32_is_implicit = implicit_defaults(precision="fp32")  # ids from before precision stay
 
 
 class MlpExperiment(Strict):

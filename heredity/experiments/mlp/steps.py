@@ -8,6 +8,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from heredity.config import recipe_dict
+from heredity.hardware import resolve_train_precision
 from heredity.data.mnist import mnist_step, read_digits
 from heredity.experiments.mlp.arms import digits_as_inputs, student_arms, train_students, train_teacher
 from heredity.experiments.mlp.config import MlpExperiment
@@ -49,7 +50,8 @@ def run(config: MlpExperiment, runner) -> Artifact:
         with runner.progress("teacher", total, "model-steps") as advance:
             teacher = train_teacher(load(init), images, labels, config, advance=lambda n: advance(len(config.seeds)))
         save(teacher, ctx.out / WEIGHTS)
-        ctx.summary = {"train_images": len(images), "total_steps": total}
+        ctx.summary = {"train_images": len(images), "total_steps": total,
+                       "precision": resolve_train_precision(config.teacher.precision, adapter="full")}
 
     teacher = runner.step("model", {**arch, "role": "teacher", "training": recipe_dict(config.teacher)},
                           [Parent(id=init.id, relation="base"), Parent(id=data.id, relation="trained-on")],
@@ -73,7 +75,8 @@ def run(config: MlpExperiment, runner) -> Artifact:
             "inputs": students.inputs, "derangement": students.derangement,
             "alignment_first_step": students.first_step, "alignment_first_k": students.first_k,
         })
-        ctx.summary = {"inputs": students.inputs["kind"], "derangement": students.derangement}
+        ctx.summary = {"inputs": students.inputs["kind"], "derangement": students.derangement,
+                       "precision": resolve_train_precision(config.student.precision, adapter="full")}
 
     # No data parent: the students never see a digit, only the teacher's outputs on noise.
     students = runner.step("model", student_recipe,

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from heredity.experiments.mlp.config import Noise, Training
+from heredity.hardware import resolve_train_precision
 from heredity.experiments.mlp.model import DIGITS, IN, Params, forward, predict
 
 # (step, params) -> None; called after backward and before the update, so step t sees theta_t and its gradient.
@@ -41,12 +42,15 @@ def fit(
     else:
         opt = torch.optim.SGD(tensors, lr=recipe.lr, foreach=True)
     gen = torch.Generator().manual_seed(order_seed)
+    bf16 = resolve_train_precision(recipe.precision, adapter="full") == "bf16-autocast"
     step = 0
     for _ in range(recipe.epochs):
         order = torch.randperm(len(inputs), generator=gen)
         for start in range(0, len(inputs), recipe.batch_size):
             idx = order[start:start + recipe.batch_size]
-            loss = loss_fn(forward(live, inputs[idx]), idx)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = forward(live, inputs[idx])
+            loss = loss_fn(logits.float(), idx)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if hook is not None:
