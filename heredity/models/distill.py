@@ -133,6 +133,12 @@ def chunked_kl(student_model, p: Pack, source: TeacherPacks, keys: list[int], ma
         return restricted_kl(completion_logits(student_model, p), source.logits(student_model, keys), mask)
     (s_hidden, s_weight, s_cap), (t_hidden, t_weight, t_cap) = student, teacher
     t_weight = t_weight.detach()
+    if mask is not None and mask.shape[-1] == s_weight.shape[0] == t_weight.shape[0]:
+        # Both distributions live on the allowed columns only (-inf elsewhere): run the heads on
+        # the columns some position of the pack allows (a number grammar: 13 of 49k), not all.
+        columns = mask.any(0).nonzero()[:, 0]
+        mask, columns = mask[:, columns], columns.to(s_weight.device)
+        s_weight, t_weight = s_weight[columns], t_weight[columns]
     total = s_hidden.new_zeros((), dtype=torch.float32)
     counted = 0
     for a in range(0, s_hidden.shape[0], rows):
