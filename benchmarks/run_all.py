@@ -18,6 +18,7 @@ RUNS = [
     ["bench_train.py", "--rows", "32", "--skip", "naive-bf16"],
     ["bench_measure.py"],
     ["bench_mlp.py", "--seeds", "20", "--baseline-seeds", "2"],
+    ["profile_hotloops.py"],  # where each hot loop's time goes (torch.profiler), same peak
 ]
 
 
