@@ -42,11 +42,11 @@ VIEWS = {"view", "_unsafe_view", "reshape", "t", "transpose", "permute", "expand
          "select", "split", "split_with_sizes", "narrow", "detach", "alias", "linear", "matmul", "contiguous", "empty", "empty_like",
          "empty_strided", "resolve_conj", "resolve_neg", "lift_fresh", "to", "zeros", "zeros_like", "ones", "ones_like", "full",
          "new_zeros", "new_empty", "arange", "unbind", "chunk", "result_type", "item", "_local_scalar_dense", "is_nonzero",
-         "set_", "flatten", "unflatten", "view_as", "expand_as", "movedim", "swapaxes", "scalar_tensor", "clamp_min",
+         "set_", "flatten", "unflatten", "view_as", "expand_as", "movedim", "swapaxes", "scalar_tensor",
          "_reshape_alias", "type_as", "requires_grad_", "_has_compatible_shallow_copy_type", "detach_"}
 ELEMENTWISE = {"mul", "mul_", "add", "add_", "sub", "sub_", "rsub", "div", "div_", "pow", "rsqrt", "mean", "silu", "silu_backward",
                "neg", "exp", "exp_", "log", "relu", "threshold_backward", "tanh", "sqrt", "addcmul_", "addcdiv_", "lerp_", "sum",
-               "amax", "max", "clamp", "clamp_", "sigmoid", "cos", "sin", "eq", "ne", "lt", "gt", "ge", "le", "bitwise_not",
+               "amax", "max", "clamp", "clamp_", "clamp_min", "sigmoid", "cos", "sin", "eq", "ne", "lt", "gt", "ge", "le", "bitwise_not",
                "logical_not", "ceil", "floor", "cumsum", "abs", "sign", "norm", "linalg_vector_norm", "isin", "argmax", "all", "any"}
 GROUPS = ["GEMM", "attention", "softmax/loss", "elementwise", "copies/indexing", "optimizer", "autograd engine",
           "views/allocs/wrappers", "other"]
