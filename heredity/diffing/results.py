@@ -143,7 +143,6 @@ def trait_diff(trait: str, attribution: Mapping, **extra) -> dict:
     return {
         "trait": trait, "gap": a["gap"], "cells": a["cells"], "path": a["path"],
         "attribution": {k: a[k] for k in ("shapley", "main_effects", "interactions", "effects_model", "dividends", "bootstrap")},
-        **({"log_floor": a["log_floor"]} if "log_floor" in a else {}),
         **extra,
     }
 

@@ -132,8 +132,6 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
                                              bounded=scale == "probability", **sampled_counts(config, values))
         for out in diffs[trait]["cells"]:
             out["scores"] = [a.id for a in cells[design.key(out["factors"], factors)].scores[trait]]
-        if scale == "log":
-            diffs[trait]["log_floor"] = floors[trait]
 
     extra: dict = {}
     if config.interpolation is not None or config.flip is not None:
@@ -148,10 +146,10 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
             extra.update(_flip(runner, grid, a_cell, rollouts_a, rollouts_b, names, boot))
     headline, *rest = names
     results = DiffingResults(
-        **trait_diff(headline, diffs[headline], **{k: v[headline] for k, v in extra.items()}),
+        **trait_diff(headline, diffs[headline], log_floor=floors.get(headline), **{k: v[headline] for k, v in extra.items()}),
         name=config.name, factors=factors, scorer=config.flip.scorer.kind if config.flip else None, scale=scale,
         flip_drop=config.flip.drop if config.flip else None,
-        also={t: trait_diff(t, diffs[t], **{k: v[t] for k, v in extra.items()}) for t in rest},
+        also={t: trait_diff(t, diffs[t], log_floor=floors.get(t), **{k: v[t] for k, v in extra.items()}) for t in rest},
     )
 
     def build(ctx):
