@@ -3,6 +3,8 @@ initialised Llama that uses SmolLM2's real tokenizer (for fast mechanics tests).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from heredity.models.loading import ModelSource
@@ -17,8 +19,15 @@ def store(tmp_path):
 
 @pytest.fixture(scope="session")
 def lm_store(tmp_path_factory):
-    """One store per test session holding the converted SmolLM2 (about 40 s, once)."""
-    return Store(tmp_path_factory.mktemp("lm") / "store")
+    """One store per test session holding the converted SmolLM2 (about 40 s, once).
+
+    ``HEREDITY_TEST_LM_STORE=/some/dir`` keeps that store between sessions, so running one test
+    file at a time does not convert SmolLM2 again each time (the store is content-addressed: a
+    stale or tampered artifact there is refused, not reused)."""
+    import os
+
+    kept = os.environ.get("HEREDITY_TEST_LM_STORE")
+    return Store(Path(kept) if kept else tmp_path_factory.mktemp("lm") / "store")
 
 
 @pytest.fixture(scope="session")
