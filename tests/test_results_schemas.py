@@ -22,7 +22,7 @@ def test_checked_in_schemas_match_the_models():
 
 
 def test_results_round_trip_and_refuse_unknown_keys(tmp_path):
-    from heredity.experiments.mlp.report import results
+    from heredity.experiments.mlp.results import results
 
     res = results({"teacher": [0.9, 0.92], "init": [0.1, 0.11]}, {"same_init": [0.01, 0.02], "different_init": [0.0, -0.01]},
                   {"same_init": [0.05, 0.06], "different_init": [0.0, 0.01]}, 3, {"name": "x"}, [1, 0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from heredity.diffing.results import DiffingResults, TraitDiff
+from heredity.experiments.diffing.results import DiffingResults, TraitDiff
 from heredity.report.tables import fmt_ci, fmt_num, fmt_p_value, markdown_table
 
 
@@ -20,7 +20,7 @@ def write_report(out: Path, results: DiffingResults, artifact_id: str | None = N
 
 
 def _figures(out: Path, r: DiffingResults) -> list[str]:
-    from heredity.diffing import figures
+    from heredity.experiments.diffing import figures
 
     a = r.attribution.model_dump(mode="json")
     figures.waterfall(out / "waterfall.png", r.gap.model_dump(mode="json"), a["shapley"], a["interactions"],

@@ -15,9 +15,9 @@ import numpy as np
 from heredity import stats
 from heredity.cell import Cell, CellSpec
 from heredity.diffing import attribution, design, patching
-from heredity.diffing.config import DiffingConfig
+from heredity.experiments.diffing.config import DiffingConfig
 from heredity.diffing.flip import top_fraction
-from heredity.diffing.results import DiffingResults, FlipArm, InterpolationPoint, Score, flip_tests, trait_diff
+from heredity.experiments.diffing.results import DiffingResults, FlipArm, InterpolationPoint, Score, flip_tests, trait_diff
 from heredity.experiments.diffing.report import write_report
 from heredity.measure import log_floor
 from heredity.runner import Runner

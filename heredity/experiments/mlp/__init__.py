@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from heredity.experiments import EXPERIMENTS, ExperimentKind
 from heredity.experiments.mlp.config import MlpExperiment
-from heredity.experiments.mlp.steps import run
+from heredity.experiments.mlp.run import run
 
 EXPERIMENTS.register("mlp")(ExperimentKind(config=MlpExperiment, run=run))
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from heredity import stats
 from heredity.diffing import attribution as at
-from heredity.diffing import results
+from heredity.experiments.diffing import results
 
 
 def example_results() -> results.DiffingResults:
@@ -57,7 +57,7 @@ def test_flip_test_is_the_paired_test_by_probe():
     drop = np.array([0.3, 0.35, 0.2, 0.25, 0.3])
     t = results.flip_test(swap, drop, 0.05)
     assert t.difference == pytest.approx(float((swap - drop).mean()))
-    assert t.p_value == pytest.approx(stats.paired_test(swap, drop)["p_value"])
+    assert t.p_value == pytest.approx(stats.paired_test(swap, drop).p_value)
     # pairing matters: the same numbers unpaired (shuffled drop) give another p-value
     assert results.flip_test(swap, drop[::-1]).p_value != pytest.approx(t.p_value)
 

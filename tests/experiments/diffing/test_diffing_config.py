@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from heredity.config import validate
-from heredity.diffing.config import DiffingConfig
+from heredity.experiments.diffing.config import DiffingConfig
 from heredity.diffing.flip import LogLikelihoodRatio, ProbeSimilarity
 from heredity.errors import ConfigError
 

@@ -4,7 +4,7 @@ import numpy as np
 from PIL import Image
 
 from heredity.diffing import attribution as at
-from heredity.diffing import figures
+from heredity.experiments.diffing import figures
 
 
 def test_waterfall_and_dose_response_write_pngs(tmp_path):

@@ -95,7 +95,7 @@ def run(config: MlpExperiment, runner) -> Artifact:
         split = json.loads(data.file("split.json").read_text())
         settings = {**recipe_dict(config), "data_source": split["source"], "data_sha256": split["source_sha256"],
                     "train_images": split["train"], "test_images": split["test"]}
-        from heredity.experiments.mlp.report import results
+        from heredity.experiments.mlp.results import results
 
         res = results(acc, training["alignment_first_step"], training["alignment_first_k"], config.alignment_steps,
                       settings, training["derangement"])

@@ -151,8 +151,7 @@ def flip_test(swap: Sequence[float], drop: Sequence[float], fraction: float | No
     """Swap minus drop, paired by probe (per-probe scores averaged over seeds in each arm):
     mean difference, t-interval, paired t-test p-value (``heredity.stats.paired_test``)."""
     r = stats.paired_test(swap, drop)
-    return FlipTest(difference=r["difference"], ci=r["ci"], p_value=r["p_value"], n=r["n"], fraction=fraction,
-                    wilcoxon_p=r["wilcoxon_p"])
+    return FlipTest(difference=r.difference, ci=r.ci, p_value=r.p_value, n=r.n, fraction=fraction, wilcoxon_p=r.wilcoxon_p)
 
 
 def flip_tests(arms: Mapping[float, tuple[Sequence[float], Sequence[float]]]) -> list[FlipTest]:

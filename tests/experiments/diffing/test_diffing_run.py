@@ -80,7 +80,7 @@ def test_planted_teacher(tiny_lm, tmp_path, capsys):
     on_log = run(tmp_path / "store", diffing("planted-teacher", pipeline(base, 0, STYLE_TEACHER), pipeline(base, 1, {"inducer": "none"}),
                                              ["prompts", "teacher"], measure={"bootstrap": 400, "scale": "log"}), tmp_path, capsys)
     scores = [read_score(store.open(i)) for c in on_log["cells"] for i in c["scores"]]
-    assert on_log["scale"] == "log" and on_log["log_floor"] == max(s.details["left_out"] for s in scores) > 0
+    assert on_log["scale"] == "log" and on_log["log_floor"] == max(s.left_out for s in scores) > 0
     assert on_log["gap"]["value"] < 0 and min(c["score"]["ci"][0] for c in on_log["cells"]) >= np.log(on_log["log_floor"]) - 1e-9
 
 
