@@ -32,6 +32,9 @@ import numpy as np
 
 from heredity import stats
 from heredity.diffing import design
+from heredity.diffing.records import (
+    Attribution, Bootstrap, CellResult, Change, Dividend, Effect, Gap, GridAttribution, PathStep, Score, Share,
+)
 
 # ---------------------------------------------------------------- the data
 
@@ -235,14 +238,14 @@ def logistic_effects(factors: Sequence[str], successes: np.ndarray, trials: np.n
 # ---------------------------------------------------------------- everything at once
 
 
-def cell_score(values: np.ndarray, bounded: bool = True, level: float = 0.95) -> dict:
-    """``{p, ci, n, seeds}``: the mean over probes of the seed-averaged per-probe score, with a
-    t-interval across probes (n = probes); clipped to [0, 1] when ``bounded``."""
+def cell_score(values: np.ndarray, bounded: bool = True, level: float = 0.95) -> Score:
+    """The mean over probes of the seed-averaged per-probe score, with a t-interval across probes
+    (n = probes); clipped to [0, 1] when ``bounded``."""
     per_probe = values.mean(axis=0)
     p, lo, hi = stats.t_interval(per_probe, level)
     if bounded:
         lo, hi = max(0.0, lo), min(1.0, hi)
-    return {"p": p, "ci": (lo, hi), "n": int(per_probe.size), "seeds": int(values.shape[0])}
+    return Score(p=p, ci=(lo, hi), n=int(per_probe.size), seeds=int(values.shape[0]))
 
 
 def attribute(
@@ -256,18 +259,17 @@ def attribute(
     path_order: Sequence[str] | None = None,
     successes: np.ndarray | None = None,
     trials: np.ndarray | int | None = None,
-) -> dict:
-    """The attribution block of a diffing result.
+) -> GridAttribution:
+    """The attribution of one behaviour's gap on one grid.
 
     ``values``: ``(2,)*k + (seeds, probes)`` per-probe scores (``grid`` builds it). For sampled
     outcomes also pass ``successes`` (same shape) and ``trials``: main effects and interactions
     then come from the logistic GLM (log-odds), everything else from ``values`` (the rates).
 
-    Returns ``{gap, cells, shapley, main_effects, interactions, effects_model, dividends, path,
-    bootstrap}`` (``effects_model`` says which model gave the effects, and why, when the logistic
-    GLM could not be fit):
-    ``shapley[f] = {share, ci, fraction, fraction_ci}`` (share in score units, summing to the gap;
-    fraction = share / gap).
+    Returns the gap, each cell's score, the path, and the attribution: ``shapley[f]`` (share in
+    score units, summing to the gap; fraction = share / gap), main effects and interactions
+    (``effects_model`` says which model gave them, and why, when the logistic GLM could not be
+    fit), dividends and the bootstrap's settings.
     """
     factors = design.check_factors(factors)
     k = len(factors)
@@ -282,12 +284,8 @@ def attribute(
     with np.errstate(divide="ignore", invalid="ignore"):
         frac_b = phi_b / gap_b[:, None]
     shap = {
-        f: {
-            "share": float(phi[i]),
-            "ci": percentile_ci(phi_b[:, i], level),
-            "fraction": float(phi[i] / gap) if gap != 0 else None,
-            "fraction_ci": percentile_ci(frac_b[:, i], level),
-        }
+        f: Share(share=float(phi[i]), ci=percentile_ci(phi_b[:, i], level),
+                 fraction=float(phi[i] / gap) if gap != 0 else None, fraction_ci=percentile_ci(frac_b[:, i], level))
         for i, f in enumerate(factors)
     }
     effects_model = "linear: OLS of per-probe scores, standard errors clustered by probe"
@@ -305,38 +303,36 @@ def attribute(
     else:
         fitted = linear_effects(factors, values, level)
         scale = "score"
-    main = {f: fitted[f] | {"scale": scale} for f in factors}
-    inter = {name: v | {"scale": scale} for name, v in fitted.items() if ":" in name}
+    main = {f: Effect(**fitted[f], scale=scale) for f in factors}
+    inter = {name: Effect(**v, scale=scale) for name, v in fitted.items() if ":" in name}
     div, div_b = dividends(means, k), dividends(boot, k)
-    cells_out = []
-    for cell in design.cells(factors):
-        cells_out.append({"factors": cell, "score": cell_score(values[design.index(cell, factors)], bounded, level)})
+    cells_out = [CellResult(factors=cell, score=cell_score(values[design.index(cell, factors)], bounded, level))
+                 for cell in design.cells(factors)]
     path_out = []
     previous = None
     for factor, cell in design.path(factors, path_order):
         idx = design.index(cell, factors)
-        step = {"swapped": factor, "factors": cell, "score": cell_score(values[idx], bounded, level)}
+        change = None
         if previous is not None:
             d_b = boot[(Ellipsis, *idx)] - boot[(Ellipsis, *previous)]
-            step["change"] = {"value": float(means[idx] - means[previous]), "ci": percentile_ci(d_b, level)}
-        path_out.append(step)
+            change = Change(value=float(means[idx] - means[previous]), ci=percentile_ci(d_b, level))
+        path_out.append(PathStep(swapped=factor, factors=cell, score=cell_score(values[idx], bounded, level), change=change))
         previous = idx
-    return {
-        "gap": {"value": gap, "ci": percentile_ci(gap_b, level), "a": float(means[(0,) * k]), "b": float(means[(1,) * k])},
-        "cells": cells_out,
-        "shapley": shap,
-        "main_effects": main,
-        "interactions": inter,
-        "effects_model": effects_model,
-        "dividends": {term_name(factors, t): {"value": float(div[t]), "ci": percentile_ci(div_b[t], level)} for t in div},
-        "path": path_out,
-        "bootstrap": {"draws": draws, "seed": seed, "level": level, "resampled": "probes and seeds together",
-                      "seeds": int(values.shape[-2]), "probes": int(values.shape[-1])},
-    }
+    return GridAttribution(
+        gap=Gap(value=gap, ci=percentile_ci(gap_b, level), a=float(means[(0,) * k]), b=float(means[(1,) * k])),
+        cells=cells_out,
+        attribution=Attribution(
+            shapley=shap, main_effects=main, interactions=inter, effects_model=effects_model,
+            dividends={term_name(factors, t): Dividend(value=float(div[t]), ci=percentile_ci(div_b[t], level)) for t in div},
+            bootstrap=Bootstrap(draws=draws, seed=seed, level=level, resampled="probes and seeds together",
+                                seeds=int(values.shape[-2]), probes=int(values.shape[-1])),
+        ),
+        path=path_out,
+    )
 
 
-def resampled_score(values: np.ndarray, *, draws: int = 2000, seed: int = 0, level: float = 0.95, bounded: bool = True) -> dict:
-    """``{p, ci, n, seeds}`` of one arm whose ``[units, probes]`` scores come from several
+def resampled_score(values: np.ndarray, *, draws: int = 2000, seed: int = 0, level: float = 0.95, bounded: bool = True) -> Score:
+    """The score of one arm whose ``[units, probes]`` scores come from several
     independently trained units (seeds, or random draws of a patched subset): the mean, with a
     percentile interval from the bootstrap that resamples units and probes together (so the
     interval reflects which prompts happened to be patched as well as which probes were asked).
@@ -348,4 +344,4 @@ def resampled_score(values: np.ndarray, *, draws: int = 2000, seed: int = 0, lev
     p = float(values.mean())
     if bounded:
         lo, hi = max(0.0, lo), min(1.0, hi)
-    return {"p": p, "ci": (lo, hi), "n": int(values.shape[1]), "seeds": int(values.shape[0])}
+    return Score(p=p, ci=(lo, hi), n=int(values.shape[1]), seeds=int(values.shape[0]))

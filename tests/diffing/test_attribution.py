@@ -59,9 +59,9 @@ def test_pure_interaction_has_zero_main_effects_and_zero_shares():
     # and attribute() reports the interaction beside the (zero) shares
     values = np.broadcast_to(f[..., None, None], (2, 2, 1, 8)) + np.linspace(-0.01, 0.01, 8)
     out = at.attribute(["base", "teacher"], values, draws=200)
-    assert out["interactions"]["base:teacher"]["estimate"] == pytest.approx(1.0)
-    assert out["main_effects"]["base"]["estimate"] == pytest.approx(0, abs=1e-9)
-    assert out["gap"]["value"] == pytest.approx(0, abs=1e-12)
+    assert out.attribution.interactions["base:teacher"].estimate == pytest.approx(1.0)
+    assert out.attribution.main_effects["base"].estimate == pytest.approx(0, abs=1e-9)
+    assert out.gap.value == pytest.approx(0, abs=1e-12)
 
 
 def random_means(k, data):
@@ -105,20 +105,20 @@ def planted(k=3, seeds=3, probes=24, cause=1, size=0.4, seed=0):
 def test_planted_cause_gets_the_whole_gap():
     factors = ["base", "prompts", "teacher"]
     out = at.attribute(factors, planted(cause=2), draws=1000)
-    teacher = out["shapley"]["teacher"]
-    assert 0.9 < teacher["fraction"] < 1.1
-    assert teacher["ci"][1] < 0  # the A->B gap is negative (B lacks the trait): CI excludes 0
-    assert teacher["fraction_ci"][0] > 0.8
+    teacher = out.attribution.shapley["teacher"]
+    assert 0.9 < teacher.fraction < 1.1
+    assert teacher.ci[1] < 0  # the A->B gap is negative (B lacks the trait): CI excludes 0
+    assert teacher.fraction_ci[0] > 0.8
     for other in ("base", "prompts"):
-        lo, hi = out["shapley"][other]["ci"]
+        lo, hi = out.attribution.shapley[other].ci
         assert lo < 0 < hi
-    assert sum(s["share"] for s in out["shapley"].values()) == pytest.approx(out["gap"]["value"])
+    assert sum(s.share for s in out.attribution.shapley.values()) == pytest.approx(out.gap.value)
     # the path view: the teacher step carries the change, the others' step CIs include 0
-    steps = {s["swapped"]: s for s in out["path"]}
-    assert steps["teacher"]["change"]["ci"][1] < 0
-    assert steps["base"]["change"]["ci"][0] < 0 < steps["base"]["change"]["ci"][1]
-    assert [c["factors"] for c in out["cells"]] == design.cells(factors)
-    assert out["cells"][0]["score"]["n"] == 24 and out["cells"][0]["score"]["seeds"] == 3
+    steps = {s.swapped: s for s in out.path}
+    assert steps["teacher"].change.ci[1] < 0
+    assert steps["base"].change.ci[0] < 0 < steps["base"].change.ci[1]
+    assert [c.factors for c in out.cells] == design.cells(factors)
+    assert out.cells[0].score.n == 24 and out.cells[0].score.seeds == 3
 
 
 def test_bootstrap_resamples_seeds_as_well_as_probes():
@@ -128,7 +128,7 @@ def test_bootstrap_resamples_seeds_as_well_as_probes():
     values = np.zeros((2,) * k + (seeds, probes))
     values[0, 0] = np.array([0.2, 0.5, 0.3, 0.6])[:, None]
     out = at.attribute(["base", "teacher"], values, draws=500)
-    lo, hi = out["gap"]["ci"]
+    lo, hi = out.gap.ci
     assert hi - lo > 0.1
 
 
@@ -141,11 +141,11 @@ def test_logistic_glm_recovers_log_odds_effects():
     p = 1 / (1 + np.exp(-(logit - 1.0)))
     successes = rng.binomial(trials, p)
     out = at.attribute(["base", "teacher"], successes / trials, successes=successes, trials=trials, draws=200)
-    assert out["main_effects"]["base"]["estimate"] == pytest.approx(1.0, abs=0.15)
-    assert out["main_effects"]["teacher"]["estimate"] == pytest.approx(-0.5, abs=0.15)
-    assert out["main_effects"]["base"]["scale"] == "log-odds"
-    assert out["effects_model"].startswith("logistic")
-    lo, hi = out["interactions"]["base:teacher"]["ci"]
+    assert out.attribution.main_effects["base"].estimate == pytest.approx(1.0, abs=0.15)
+    assert out.attribution.main_effects["teacher"].estimate == pytest.approx(-0.5, abs=0.15)
+    assert out.attribution.main_effects["base"].scale == "log-odds"
+    assert out.attribution.effects_model.startswith("logistic")
+    lo, hi = out.attribution.interactions["base:teacher"].ci
     assert lo < 0 < hi
 
 
@@ -160,10 +160,10 @@ def test_attribute_falls_back_to_the_linear_model_when_a_cell_has_no_success_and
     successes = np.ones((2, 2, 1, 4))
     successes[1, 1] = 0
     out = at.attribute(["base", "teacher"], successes / 10, successes=successes, trials=10, draws=200)
-    assert out["main_effects"]["base"]["scale"] == "score"
-    assert out["effects_model"].startswith("linear") and "base=B,teacher=B has 0 of 40 successes" in out["effects_model"]
+    assert out.attribution.main_effects["base"].scale == "score"
+    assert out.attribution.effects_model.startswith("linear") and "base=B,teacher=B has 0 of 40 successes" in out.attribution.effects_model
     # the same numbers as the linear model asked for directly
-    assert out["main_effects"] == at.attribute(["base", "teacher"], successes / 10, draws=200)["main_effects"]
+    assert out.attribution.main_effects == at.attribute(["base", "teacher"], successes / 10, draws=200).attribution.main_effects
 
 
 def test_sampled_diffing_runs_hand_the_counts_to_the_logistic_glm():

@@ -16,6 +16,7 @@ from heredity.diffing.flip import SCORERS
 from heredity.filters import FILTERS
 from heredity.inducers import INDUCERS
 from heredity.models.finetune import TrainRecipe
+from heredity.students import StudentTrain
 from heredity.models.loading import ModelSource
 from heredity.tasks import TASKS
 from heredity.traits import TRAITS
@@ -81,7 +82,7 @@ class Pipeline(Strict):
 
 class Students(Strict):
     seeds: list[int] = Field([0], min_length=1, description="one student per seed in every cell (seed s is paired across cells)")
-    train: TrainRecipe = Field(TrainRecipe(), description="how every student is trained (SFT on text across tokenizers)")
+    train: StudentTrain = Field(TrainRecipe(), description="how every student is trained (SFT on text across tokenizers)")
 
 
 class Measure(Strict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from heredity.experiments.diffing.results import DiffingResults, TraitDiff
@@ -12,7 +11,7 @@ from heredity.report.tables import fmt_ci, fmt_num, fmt_p_value, markdown_table
 def write_report(out: Path, results: DiffingResults, artifact_id: str | None = None) -> None:
     from heredity.report.html import write_html
 
-    (out / "results.json").write_text(json.dumps(results.model_dump(mode="json"), indent=2) + "\n")
+    results.write(out)
     figures = _figures(out, results)
     (out / "report.md").write_text(render_markdown(results, figures))
     (out / "summary.txt").write_text(render_summary(results))
@@ -22,12 +21,10 @@ def write_report(out: Path, results: DiffingResults, artifact_id: str | None = N
 def _figures(out: Path, r: DiffingResults) -> list[str]:
     from heredity.experiments.diffing import figures
 
-    a = r.attribution.model_dump(mode="json")
-    figures.waterfall(out / "waterfall.png", r.gap.model_dump(mode="json"), a["shapley"], a["interactions"],
-                      title=f"{r.name}: {r.trait}")
+    figures.waterfall(out / "waterfall.png", r.gap, r.attribution.shapley, r.attribution.interactions, title=f"{r.name}: {r.trait}")
     made = ["waterfall.png"]
     if r.interpolation:
-        figures.dose_response(out / "dose-response.png", [i.model_dump(mode="json") for i in r.interpolation], title=r.name)
+        figures.dose_response(out / "dose-response.png", r.interpolation, title=r.name)
         made.append("dose-response.png")
     return made
 

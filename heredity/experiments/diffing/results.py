@@ -15,76 +15,11 @@ import numpy as np
 from pydantic import Field
 
 from heredity import stats
-from heredity.results import Record
-
-SCHEMA_VERSION = 1
-Interval = tuple[float, float]
-Level = Literal["A", "B"]
-
-
-Model = Record  # the results' shared base: frozen, unknown keys refused
-
-
-class Score(Model):
-    p: float = Field(description="mean over probes (and seeds / draws) of the per-probe score")
-    ci: Interval = Field(description="95% interval")
-    n: int = Field(description="probes")
-    seeds: int | None = Field(None, description="student seeds (or random draws) averaged per probe")
-
-
-class Gap(Model):
-    value: float = Field(description="pipeline B's score minus pipeline A's (the A->B gap)")
-    ci: Interval
-    a: float = Field(description="pipeline A's cell mean")
-    b: float = Field(description="pipeline B's cell mean")
-
-
-class CellResult(Model):
-    factors: dict[str, Level]
-    score: Score
-    scores: list[str] = Field([], description="the scores-... artifacts this cell's number was read from")
-
-
-class Share(Model):
-    share: float = Field(description="exact Shapley value, in score units; the shares sum to the gap")
-    ci: Interval | None
-    fraction: float | None = Field(description="share / gap (None when the gap is 0)")
-    fraction_ci: Interval | None
-
-
-class Effect(Model):
-    estimate: float
-    ci: Interval
-    p_value: float
-    scale: Literal["score", "log-odds"]
-
-
-class Dividend(Model):
-    value: float = Field(description="Harsanyi dividend anchored at A: the simple effect (one factor) or interaction")
-    ci: Interval | None
-
-
-class Attribution(Model):
-    shapley: dict[str, Share]
-    main_effects: dict[str, Effect]
-    interactions: dict[str, Effect] = Field(description="every interaction of the effect-coded model, named base:teacher")
-    effects_model: str = Field("linear: OLS of per-probe scores, standard errors clustered by probe",
-                               description="the model that gave main_effects and interactions (sampled: a logistic GLM, "
-                                           "unless a cell has no success, said here)")
-    dividends: dict[str, Dividend]
-    bootstrap: dict
-
-
-class Change(Model):
-    value: float
-    ci: Interval | None
-
-
-class PathStep(Model):
-    swapped: str | None = Field(description="the factor swapped to B at this step (None: pipeline A)")
-    factors: dict[str, Level]
-    score: Score
-    change: Change | None = None
+from heredity.diffing.records import (  # noqa: F401 - the attribution's records are part of the results' shape
+    Attribution, Bootstrap, CellResult, Change, Dividend, Effect, Gap, GridAttribution, Interval, Level, Model, PathStep,
+    Score, Share,
+)
+from heredity.results import RESULTS, Results
 
 
 class InterpolationPoint(Model):
@@ -111,12 +46,13 @@ class FlipTest(Model):
     test: str = "paired t-test across probes"
 
 
-class TraitDiff(Model):
+SCHEMA_VERSION = 1
+
+
+class TraitDiff(GridAttribution):
+    """One behaviour's attribution on the grid, with the arms that patch, swap and drop rows."""
+
     trait: str
-    gap: Gap
-    cells: list[CellResult]
-    attribution: Attribution
-    path: list[PathStep]
     interpolation: list[InterpolationPoint] | None = None
     flip: list[FlipArm] | None = None
     flip_test: FlipTest | None = Field(None, description="at the pre-registered fraction (flip.test_fraction)")
@@ -124,9 +60,15 @@ class TraitDiff(Model):
     log_floor: float | None = Field(None, description="scale log: the value every exact per-probe 0 of the grid and its arms "
                                                       "stands for (the largest mass the estimator skipped in any cell)")
 
+    @classmethod
+    def of(cls, trait: str, found: GridAttribution, **arms) -> TraitDiff:
+        """The attribution ``found`` for ``trait``, with its arms (interpolation, flip, ...)."""
+        return cls(trait=trait, **dict(found), **arms)
 
-class DiffingResults(TraitDiff):
-    schema_version: int = SCHEMA_VERSION
+
+@RESULTS.register("diffing")
+class DiffingResults(TraitDiff, Results):
+    schema_version: Literal[1] = SCHEMA_VERSION
     kind: Literal["diffing"] = "diffing"
     name: str
     factors: list[str]
@@ -135,16 +77,6 @@ class DiffingResults(TraitDiff):
         None, description="how the drop arms dropped: remove (fewer rows) or refill (dropped rows replaced by copies of kept ones)")
     scale: Literal["probability", "log"] = Field("probability", description="the scale scores were attributed on (log: log P per probe)")
     also: dict[str, TraitDiff] = Field({}, description="further traits measured on the same cells")
-
-
-def trait_diff(trait: str, attribution: Mapping, **extra) -> dict:
-    """The TraitDiff fields from ``heredity.diffing.attribution.attribute``'s output."""
-    a = dict(attribution)
-    return {
-        "trait": trait, "gap": a["gap"], "cells": a["cells"], "path": a["path"],
-        "attribution": {k: a[k] for k in ("shapley", "main_effects", "interactions", "effects_model", "dividends", "bootstrap")},
-        **extra,
-    }
 
 
 def flip_test(swap: Sequence[float], drop: Sequence[float], fraction: float | None = None) -> FlipTest:

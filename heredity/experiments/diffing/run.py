@@ -10,6 +10,8 @@ parents are the two teachers' rollouts.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from heredity import stats
@@ -17,7 +19,8 @@ from heredity.cell import Cell, CellSpec
 from heredity.diffing import attribution, design, patching
 from heredity.experiments.diffing.config import DiffingConfig
 from heredity.diffing.flip import top_fraction
-from heredity.experiments.diffing.results import DiffingResults, FlipArm, InterpolationPoint, Score, flip_tests, trait_diff
+from heredity.experiments.base import breed_all, report_step
+from heredity.experiments.diffing.results import DiffingResults, FlipArm, InterpolationPoint, Score, TraitDiff, flip_tests
 from heredity.experiments.diffing.report import write_report
 from heredity.measure import log_floor
 from heredity.runner import Runner
@@ -32,7 +35,7 @@ from heredity.steps.row_scores import RowScoresRecipe, make_row_scores, read_row
 from heredity.steps.scores import ScoresRecipe, read_score
 from heredity.steps.student import StudentRecipe
 from heredity.steps.teacher import generator
-from heredity.store import Artifact, Parent
+from heredity.store import Artifact
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
 REPORT_VERSION = 3  # 2: effects_model; interpolation endpoints are the grid cells. 3: log_floor, flip_drop
@@ -82,10 +85,7 @@ class Grid:
         )
 
     def breed(self, runner, specs: dict) -> dict:
-        cells = dict(zip(specs, runner.breed_all(list(specs.values()))))
-        for cell in cells.values():
-            self.inputs += [a for scores in cell.scores.values() for a in scores]
-        return cells
+        return breed_all(runner, specs, self.inputs)
 
 
 def per_probe(cell: Cell, trait: str, scale: str = "probability", floor: float | None = None) -> np.ndarray:
@@ -124,14 +124,16 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
     # largest mass the estimator skipped in any cell: a zero in A and one in B read the same, and
     # no effect is made of where the estimator stopped (log 1e-300 would be hundreds of nats).
     floors = {t: log_floor(*(read_score(a) for c in cells.values() for a in c.scores[t])) for t in names} if scale == "log" else {}
-    boot = dict(draws=config.measure.bootstrap, seed=0, scale=scale, floors=floors)
-    diffs = {}
+    boot = Boot(draws=config.measure.bootstrap, seed=0, scale=scale, floors=floors)
+    found = {}
     for trait in names:
         values = attribution.grid(factors, {key: per_probe(cell, trait, scale, floors.get(trait)) for key, cell in cells.items()})
-        diffs[trait] = attribution.attribute(factors, values, path_order=config.path_order, draws=boot["draws"], seed=0,
-                                             bounded=scale == "probability", **sampled_counts(config, values))
-        for out in diffs[trait]["cells"]:
-            out["scores"] = [a.id for a in cells[design.key(out["factors"], factors)].scores[trait]]
+        grid_attribution = attribution.attribute(factors, values, path_order=config.path_order, draws=boot.draws, seed=0,
+                                                 bounded=scale == "probability", **sampled_counts(config, values))
+        # Each cell's number names the scores artifacts it was read from.
+        found[trait] = grid_attribution.model_copy(update={"cells": [
+            c.model_copy(update={"scores": [a.id for a in cells[design.key(c.factors, factors)].scores[trait]]})
+            for c in grid_attribution.cells]})
 
     extra: dict = {}
     if config.interpolation is not None or config.flip is not None:
@@ -144,28 +146,33 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
             extra["interpolation"] = _interpolate(runner, grid, a_cell, rollouts_a, rollouts_b, names, boot, endpoints)
         if config.flip is not None:
             extra.update(_flip(runner, grid, a_cell, rollouts_a, rollouts_b, names, boot))
+    def of(trait: str) -> TraitDiff:
+        return TraitDiff.of(trait, found[trait], log_floor=floors.get(trait), **{k: v[trait] for k, v in extra.items()})
+
     headline, *rest = names
     results = DiffingResults(
-        **trait_diff(headline, diffs[headline], log_floor=floors.get(headline), **{k: v[headline] for k, v in extra.items()}),
-        name=config.name, factors=factors, scorer=config.flip.scorer.kind if config.flip else None, scale=scale,
-        flip_drop=config.flip.drop if config.flip else None,
-        also={t: trait_diff(t, diffs[t], log_floor=floors.get(t), **{k: v[t] for k, v in extra.items()}) for t in rest},
+        **dict(of(headline)), name=config.name, factors=factors, scorer=config.flip.scorer.kind if config.flip else None,
+        scale=scale, flip_drop=config.flip.drop if config.flip else None, also={t: of(t) for t in rest},
     )
-
-    def build(ctx):
-        write_report(ctx.out, results, artifact_id=ctx.id)
-        ctx.summary = {"gap": results.gap.value, "shapley": {f: s.share for f, s in results.attribution.shapley.items()}}
-
-    parents = [Parent(id=aid, relation="input") for aid in dict.fromkeys(a.id for a in grid.inputs)]
-    recipe = {"experiment": config.model_dump(mode="json"), "report_version": REPORT_VERSION}
-    return runner.step("report", recipe, parents, build, name=config.name)
+    return report_step(runner, config, results, grid.inputs, version=REPORT_VERSION, write=write_report,
+                       summary=lambda r: {"gap": r.gap.value, "shapley": {f: s.share for f, s in r.attribution.shapley.items()}})
 
 
-def _arm_score(cell_list: list[Cell], trait: str, boot: dict) -> tuple[Score, np.ndarray]:
+@dataclass(frozen=True)
+class Boot:
+    """How every arm's interval is drawn, and the scale its scores are read on."""
+
+    draws: int
+    seed: int
+    scale: str
+    floors: dict[str, float]
+
+
+def _arm_score(cell_list: list[Cell], trait: str, boot: Boot) -> tuple[Score, np.ndarray]:
     """One arm's score over its units (seeds or random draws) and probes, and its per-probe means."""
-    values = np.concatenate([per_probe(c, trait, boot["scale"], boot["floors"].get(trait)) for c in cell_list])
-    score = attribution.resampled_score(values, draws=boot["draws"], seed=boot["seed"], bounded=boot["scale"] == "probability")
-    return Score(**score), values.mean(axis=0)
+    values = np.concatenate([per_probe(c, trait, boot.scale, boot.floors.get(trait)) for c in cell_list])
+    score = attribution.resampled_score(values, draws=boot.draws, seed=boot.seed, bounded=boot.scale == "probability")
+    return score, values.mean(axis=0)
 
 
 def _interpolate(runner, grid: Grid, a_cell, rollouts_a, rollouts_b, names, boot, endpoints: dict[float, Cell]) -> dict[str, list]:

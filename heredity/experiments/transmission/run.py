@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from heredity.cell import Cell, CellSpec
+from heredity.experiments.base import breed_all, report_step
 from heredity.experiments.transmission.config import TransmissionConfig
 from heredity.experiments.transmission.report import write_report
 from heredity.experiments.transmission.screened import screen_arm
@@ -28,7 +29,7 @@ from heredity.steps.prompts import PromptsRecipe, make_prompts
 from heredity.steps.rollouts import RolloutsRecipe
 from heredity.steps.scores import ScoresRecipe, measure
 from heredity.steps.student import StudentRecipe
-from heredity.store import Artifact, Parent
+from heredity.store import Artifact
 from heredity.students import STUDENT_KINDS
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
@@ -56,11 +57,7 @@ class Plan:
         )
 
     def breed_all(self, runner, specs: dict[tuple, CellSpec]) -> dict[tuple, Cell]:
-        """Independent cells, bred by the run's executor (in parallel where it can)."""
-        cells = dict(zip(specs, runner.breed_all(list(specs.values()))))
-        for cell in cells.values():
-            self.inputs += [a for scores in cell.scores.values() for a in scores]
-        return cells
+        return breed_all(runner, specs, self.inputs)
 
 
 def run(config: TransmissionConfig, runner: Runner) -> Artifact:
@@ -134,15 +131,12 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
         later_generations=[Generation(generation=g, arms=arms) for g, arms in enumerate(generations[1:], start=2)],
         screen=screened,
     )
+    return report_step(runner, config, results, plan.inputs, version=REPORT_VERSION, write=write_report, summary=_summary)
 
-    def build(ctx):
-        write_report(ctx.out, results, artifact_id=ctx.id)
-        first = results.first.inheritance
-        ctx.summary = {"inheritance": {"difference": first.difference, "ci": list(first.ci), "p_value": first.p_value}}
 
-    parents = [Parent(id=aid, relation="input") for aid in dict.fromkeys(a.id for a in plan.inputs)]
-    recipe = {"experiment": config.model_dump(mode="json"), "report_version": REPORT_VERSION}
-    return runner.step("report", recipe, parents, build, name=config.name)
+def _summary(results: TransmissionResults) -> dict:
+    first = results.first.inheritance
+    return {"inheritance": {"difference": first.difference, "ci": list(first.ci), "p_value": first.p_value}}
 
 
 def _arm(config: TransmissionConfig, student: Cell, control: Cell, trait_name: str, other: list[OtherBase], *, teacher) -> Arm:

@@ -18,13 +18,10 @@ def example_results() -> results.DiffingResults:
     out = at.attribute(["base", "teacher"], values, draws=200)
     arm = at.resampled_score(values[0, 0], draws=200)
     swap, drop = rng.uniform(0.0, 0.2, 12), rng.uniform(0.3, 0.5, 12)
-    return results.DiffingResults(
-        name="demo", factors=["base", "teacher"], scorer="llr",
-        interpolation=[{"alpha": 0.5, "kind": "patch", "score": arm}],
-        flip=[{"fraction": 0.05, "arm": "swap", "score": arm, "rows": 3}],
-        flip_test=results.flip_test(swap, drop, 0.05),
-        **results.trait_diff("animal:owl", out),
-    )
+    found = results.TraitDiff.of(
+        "animal:owl", out, interpolation=[results.InterpolationPoint(alpha=0.5, kind="patch", score=arm)],
+        flip=[results.FlipArm(fraction=0.05, arm="swap", score=arm, rows=3)], flip_test=results.flip_test(swap, drop, 0.05))
+    return results.DiffingResults(name="demo", factors=["base", "teacher"], scorer="llr", **dict(found))
 
 
 def test_results_have_the_documented_shape_and_round_trip():
@@ -42,6 +39,18 @@ def test_results_have_the_documented_shape_and_round_trip():
     assert {"difference", "ci", "p_value"} <= set(data["flip_test"])
     assert data["attribution"]["shapley"]["base"]["fraction"] == pytest.approx(1.0, abs=0.1)
     assert results.DiffingResults.model_validate(data) == r
+    assert load_results_from(r) == r  # one reader for every kind
+
+
+def load_results_from(r):
+    import tempfile
+    from pathlib import Path
+
+    from heredity.results import load_results
+
+    with tempfile.TemporaryDirectory() as folder:
+        r.write(Path(folder))
+        return load_results(Path(folder) / "results.json")
 
 
 def test_results_refuse_an_unknown_arm_and_a_fraction_outside_0_1():
@@ -77,8 +86,8 @@ def test_resampled_score_reflects_draw_to_draw_spread():
     same = np.tile(np.linspace(0.1, 0.3, 8), (4, 1))
     spread = same + np.array([0.0, 0.2, -0.05, 0.3])[:, None]
     a, b = at.resampled_score(same, draws=400), at.resampled_score(spread, draws=400)
-    assert a["n"] == 8 and a["seeds"] == 4
-    assert (b["ci"][1] - b["ci"][0]) > (a["ci"][1] - a["ci"][0])
+    assert a.n == 8 and a.seeds == 4
+    assert (b.ci[1] - b.ci[0]) > (a.ci[1] - a.ci[0])
 
 
 def test_interpolation_and_flip_arm_builders():
