@@ -12,16 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from heredity.registry import Registry
+from heredity.stats_records import Comparison, LogRatio, Record  # noqa: F401 - the statistics' records, re-exported
 from heredity.store import write_json
-
-
-class Record(BaseModel):
-    """A frozen part of a results file; unknown keys are refused when reading one back."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Results(Record):
@@ -47,43 +42,33 @@ class ScoreSummary(Record):
     per_probe: list[float] = Field(description="per-probe values (seeds averaged), what paired tests pair on")
 
 
-class LogRatio(Record):
-    mean: float
-    ci: tuple[float, float]
-    p_value: float
-    wilcoxon_p: float
-    median: float | None = Field(None, description="median per-probe log ratio (robust to probes near 0)")
-    median_ci: tuple[float, float] | None = Field(None, description="percentile bootstrap interval of the median, over probes")
-    floor: float | None = Field(None, description="what a per-probe 0 (a form the exact estimator skipped) counts as: the "
-                                                  "largest mass it skipped on a probe (heredity.measure.log_floor)")
-    floored: int | None = Field(None, description="how many per-probe values (student and control) were 0 and floored")
+# Modules whose results kinds are not experiment kinds (those register with their experiment).
+_RESULTS_MODULES = ["heredity.audit.results", "heredity.audit.screen"]
 
 
-class Comparison(Record):
-    """A minus B, paired by probe."""
+def load_kinds() -> None:
+    """Register every results kind: the experiments' and the audit's."""
+    from importlib import import_module
 
-    difference: float
-    ci: tuple[float, float]
-    p_value: float
-    wilcoxon_p: float
-    n: int
-    wins: int
-    losses: int
-    test: str
-    log_ratio: LogRatio | None = None
+    from heredity.experiments import load_all
+
+    load_all()
+    for module in _RESULTS_MODULES:
+        import_module(module)
 
 
 def load_results(path: Path) -> Results:
-    """A results file read back into its typed model (by its ``kind``)."""
+    """A results file read back into its typed model (by its ``kind``), whichever command wrote it."""
     data = json.loads(Path(path).read_text())
-    return RESULTS.get(data.get("kind", "")).model_validate(data)
+    load_kinds()
+    if not isinstance(data, dict) or "kind" not in data:
+        raise ValueError(f"{path}: not a results file (no 'kind'; accepted kinds: {', '.join(RESULTS.names())})")
+    return RESULTS.get(data["kind"]).model_validate(data)
 
 
 def schemas() -> dict[str, dict[str, Any]]:
     """The JSON Schema of every registered results kind."""
-    from heredity.experiments import load_all
-
-    load_all()
+    load_kinds()
     return {name: RESULTS.get(name).model_json_schema() for name in RESULTS.names()}
 
 

@@ -34,3 +34,25 @@ def test_results_round_trip_and_refuse_unknown_keys(tmp_path):
     data["surprise"] = 1
     with pytest.raises(ValidationError, match="surprise"):
         RESULTS.get("mlp").model_validate(data)
+
+
+def test_every_kind_is_a_registered_results_with_a_literal_schema_version():
+    # One reader for every results file a command writes: experiments, the audit and the screen.
+    schemas()  # registers every kind
+    assert {"transmission", "mlp", "diffing", "audit", "screen"} <= set(RESULTS.names())
+    for name in RESULTS.names():
+        field = RESULTS.get(name).model_fields["schema_version"]
+        assert getattr(field.annotation, "__origin__", None) is not None and "Literal" in str(field.annotation), name
+        assert RESULTS.get(name).model_fields["kind"].default == name
+
+
+def test_load_results_reads_an_audit_and_names_a_file_that_is_not_results(tmp_path):
+    from heredity.audit.results import AuditResults, ModelRead
+
+    audit = AuditResults(models=[ModelRead(role="student", id="model-1", model_id="m", system_prompt=None)],
+                         correction="holm", alpha=0.05, estimator="exact", findings=[])
+    audit.write(tmp_path)
+    assert load_results(tmp_path / "results.json") == audit
+    (tmp_path / "other.json").write_text('{"rows": 3}')
+    with pytest.raises(ValueError, match="other.json: not a results file"):
+        load_results(tmp_path / "other.json")

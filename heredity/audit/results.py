@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from heredity.results import RESULTS, Results
+
 SCHEMA_VERSION = 1
 
 
@@ -42,8 +44,10 @@ class ModelRead(BaseModel):
     system_prompt: str | None
 
 
-class AuditResults(BaseModel):
-    schema_version: int = SCHEMA_VERSION
+@RESULTS.register("audit")
+class AuditResults(Results):
+    kind: Literal["audit"] = "audit"
+    schema_version: Literal[1] = SCHEMA_VERSION
     models: list[ModelRead]
     correction: str
     alpha: float

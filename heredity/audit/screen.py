@@ -31,6 +31,7 @@ from heredity.errors import ConfigError
 from heredity.models.chat import render
 from heredity.models.teacher_forced import completion_states, token_logprobs
 from heredity.rows import ROWS_FILE, read_rows, write_rows
+from heredity.results import RESULTS, Results
 from heredity.store import Artifact, Parent, Store, write_json
 
 SCHEMA_VERSION = 1
@@ -47,8 +48,10 @@ class ScreenRecipe(Strict):
     max_length: int = 256
 
 
-class ScreenResults(BaseModel):
-    schema_version: int = SCHEMA_VERSION
+@RESULTS.register("screen")
+class ScreenResults(Results):
+    kind: Literal["screen"] = "screen"
+    schema_version: Literal[1] = SCHEMA_VERSION
     dataset: str
     teacher: str
     base: str
