@@ -111,7 +111,7 @@ def test_model_card_front_matter_and_lineage(family):
     assert "**Inducer**: system prompt: 'You love owls." in body
     assert "**Filters**: `format`, `keyword(words=['owl', 'owls'])`" in body
     second = model_card.parse_front_matter(export(store, ids["grandstudent"], "model-card"))
-    assert second["heredity"]["teachers"] == [ids["student"]]
+    assert second["heredity"]["teachers"] == sorted([ids["student"], ids["teacher"]])  # its data's writer, and that one's teacher
     assert "**Inducer**: fine-tune: fine-tuned on dataset" in export(store, ids["grandstudent"], "model-card")
 
 

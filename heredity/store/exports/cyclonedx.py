@@ -15,7 +15,7 @@ from typing import Any
 
 import heredity
 from heredity.errors import HeredityError
-from heredity.store.exports.pedigree import DataLine, Pedigree, describe_filter, display_name, weight_file
+from heredity.store.exports.pedigree import DataLine, Pedigree, describe_filter, display_name, filters_of, inducer_of, weight_file
 from heredity.store.hashing import canonical_json
 from heredity.store.integrity import content_digest
 from heredity.store.kinds import role
@@ -64,9 +64,7 @@ def _type(m: Manifest) -> str:
 
 def _description(m: Manifest, p: Pedigree) -> str:
     if m.kind == "teacher":
-        recipe = m.recipe
-        prompt = recipe.get("system_prompt")
-        return f"teacher: {recipe.get('inducer', 'unknown')} inducer" + (f", system prompt {prompt!r}" if prompt else "")
+        return f"teacher: {inducer_of(m, p).describe()}"
     if m.kind == "model" and "source" in m.recipe:
         return f"base model imported from {m.recipe['source']}"
     if m.kind == "dataset":
@@ -128,13 +126,12 @@ def _model_card(p: Pedigree) -> dict[str, Any]:
     if metrics:
         card["quantitativeAnalysis"] = {"performanceMetrics": metrics}
     considerations = []
-    for line in p.data:
-        if line.teacher is not None and line.inducer is not None:
-            considerations.append({
-                "name": f"traits of teacher {display_name(line.teacher)} ({line.teacher.id}) may be inherited through {display_name(line.dataset)}",
-                "mitigationStrategy": "filters: " + (", ".join(describe_filter(f) for f in line.filters) or "none")
-                + f"; teacher inducer: {line.inducer.describe()}",
-            })
+    for t in p.lineage_teachers:  # every teacher in the ancestry: the writer of the text and the one imitated
+        considerations.append({
+            "name": f"traits of teacher {display_name(t.teacher)} ({t.teacher.id}) may be inherited: it {t.relation}"
+            f" of {display_name(t.taught)} ({t.taught.id}); teacher inducer: {t.inducer.describe()}",
+            "mitigationStrategy": f"filters: {filters_of(t.datasets)}",
+        })
     if considerations:
         card["considerations"] = {"ethicalConsiderations": considerations}
     props = [{"name": f"heredity:train:{k}", "value": json.dumps(v) if not isinstance(v, str) else v} for k, v in sorted(train.items())]
@@ -155,8 +152,9 @@ def build(p: Pedigree) -> dict[str, Any]:
     subject = _component(p.subject, p)
     if subject["type"] == "machine-learning-model":
         subject["modelCard"] = _model_card(p)
-    if p.base is not None:
-        subject["pedigree"] = {"ancestors": [_ancestor_copy(p.base, p)]}
+    direct = [m for m in (p.base, *p.teachers) if m is not None]  # its weights' base, and the teachers it imitated
+    if direct:
+        subject["pedigree"] = {"ancestors": [_ancestor_copy(m, p) for m in dict((m.id, m) for m in direct).values()]}
     components = []
     for aid, m in sorted(p.nodes.items()):
         if aid == p.subject.id:

@@ -14,7 +14,7 @@ from typing import Any
 
 import heredity
 from heredity.errors import HeredityError
-from heredity.store.exports.pedigree import Pedigree, describe_filter, display_name
+from heredity.store.exports.pedigree import Pedigree, describe_filter, display_name, filters_of, inducer_of
 from heredity.store.hashing import canonical_json, hash_value
 from heredity.store.integrity import content_digest
 from heredity.store.kinds import role
@@ -65,17 +65,13 @@ def _model(m: Manifest, p: Pedigree, root: Path | None) -> dict[str, Any]:
         e["ai_hyperparameter"] = [{"type": "DictionaryEntry", "key": k, "value": json.dumps(v) if not isinstance(v, str) else v} for k, v in sorted(train.items())]
         e["ai_typeOfModel"] = [f"{train.get('mode', 'trained')} student ({train.get('adapter', 'full')})"]
     if m.kind == "teacher":
-        prompt = m.recipe.get("system_prompt")
-        e["ai_informationAboutTraining"] = f"teacher: {m.recipe.get('inducer', 'unknown')} inducer" + (f"; system prompt {prompt!r}" if prompt else "")
+        e["ai_informationAboutTraining"] = f"teacher: {inducer_of(m, p).describe()}"
     elif "source" in m.recipe:
         e["ai_informationAboutTraining"] = f"base model imported from {m.recipe['source']}"
-    elif m.id == p.subject.id and p.data:
-        lines = []
-        for line in p.data:
-            teacher = f" written by teacher {display_name(line.teacher)} ({line.inducer.describe() if line.inducer else 'unknown inducer'})" if line.teacher else ""
-            filters = ", ".join(describe_filter(f) for f in line.filters) or "none"
-            lines.append(f"{display_name(line.dataset)}{teacher}; filters: {filters}")
-        e["ai_informationAboutTraining"] = "; ".join(lines)
+    elif m.id == p.subject.id and (p.data or p.lineage_teachers):
+        lines = [f"trained on {display_name(line.dataset)} ({line.dataset.id}), filters: {filters_of([line.dataset])}" for line in p.data]
+        lines += [f"teacher {t.describe()}; filters after it: {filters_of(t.datasets)}" for t in p.lineage_teachers]
+        e["ai_informationAboutTraining"] = ". ".join(lines)
     if m.id == p.subject.id:
         metrics = []
         for scores in p.evaluations:
@@ -130,7 +126,7 @@ def build(p: Pedigree, root: Path | None = None) -> dict[str, Any]:
             rels.append(("descendantOf", spdx_id(child.id), [spdx_id(parent.id)]))
         covered.add((e.child, e.parent))
     for line in p.data:  # a student descends from its data's teacher, however far up it sits
-        if line.teacher is not None and (p.subject.id, line.teacher.id) not in covered:
+        if line.teacher is not None and (p.subject.id, line.teacher.id) not in covered and role(p.subject) == "model":
             rels.append(("descendantOf", spdx_id(p.subject.id), [spdx_id(line.teacher.id)]))
             covered.add((p.subject.id, line.teacher.id))
     probes = {}
