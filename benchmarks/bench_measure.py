@@ -7,7 +7,7 @@ The owl trait (30 animals x 8 surface forms, ``min_first_prob`` 1e-6, fp32) over
 
 - reference: ``heredity.measure.exact_score_reference`` (each probe's whole prompt, then the
   surviving forms in padded batches of 64 over a repeated copy of the prompt's KV cache);
-- ours: ``heredity.measure.exact_score`` (``heredity.measure_exact``: the prompts' shared head
+- ours: ``heredity.measure.exact_score`` (``heredity.measure.tree``: the prompts' shared head
   once, a token trie of the forms in one tree-masked forward per probe).
 
 Each path runs ``--repeats`` times, alternating, after one untimed warm-up; the best time is

@@ -1,6 +1,7 @@
 """Pure statistics for trait scores: intervals across probes, clustered Wilson, paired tests.
 
-No models here: plain numbers in, plain numbers out, so every formula is unit-tested.
+No models here: plain numbers in, typed records out (``heredity.stats_records``), so every
+formula is unit-tested.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+
+from heredity.stats_records import ClusteredRate, Fidelity, PairedTest, RobustLogRatio
 
 
 def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
@@ -51,7 +54,7 @@ def icc_binary(successes: Sequence[int], trials: Sequence[int]) -> float:
     return float(min(1.0, max(0.0, (msb - msw) / denominator)))
 
 
-def clustered_wilson(successes: Sequence[int], trials: Sequence[int], level: float = 0.95) -> dict:
+def clustered_wilson(successes: Sequence[int], trials: Sequence[int], level: float = 0.95) -> ClusteredRate:
     """Wilson interval for a rate whose draws are clustered by probe.
 
     Draws of one probe are correlated, so N draws carry the information of fewer independent
@@ -72,10 +75,10 @@ def clustered_wilson(successes: Sequence[int], trials: Sequence[int], level: flo
     n_eff = n / deff
     lo, hi = proportion_confint(p * n_eff, n_eff, alpha=1 - level, method="wilson")
     lo, hi = max(0.0, min(float(lo), p)), min(1.0, max(float(hi), p))  # rounding must not exclude p
-    return {"p": p, "ci": (lo, hi), "icc": icc, "deff": deff, "n_eff": n_eff}
+    return ClusteredRate(p=p, ci=(lo, hi), icc=icc, deff=deff, n_eff=n_eff)
 
 
-def paired_test(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict:
+def paired_test(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> PairedTest:
     """Paired comparison of a and b (one value per probe each): mean of a - b, its t-interval,
     the paired t-test's p-value, and a Wilcoxon signed-rank p-value as a robustness column."""
     from scipy import stats
@@ -95,15 +98,8 @@ def paired_test(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> 
         p_w = 1.0 if d.size >= 2 else math.nan
     else:
         p_w = float(stats.wilcoxon(x, y, zero_method="wilcox").pvalue)
-    return {
-        "difference": mean,
-        "ci": (lo, hi),
-        "p_value": p_t,
-        "wilcoxon_p": p_w,
-        "n": int(d.size),
-        "wins": int((d > 0).sum()),
-        "losses": int((d < 0).sum()),
-    }
+    return PairedTest(difference=mean, ci=(lo, hi), p_value=p_t, wilcoxon_p=p_w, n=int(d.size),
+                      wins=int((d > 0).sum()), losses=int((d < 0).sum()))
 
 
 def bootstrap_ci(values: Sequence[float], statistic, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
@@ -131,7 +127,7 @@ def floored(values: Sequence[float], floor: float) -> np.ndarray:
 
 
 def robust_log_ratio(student: Sequence[float], control: Sequence[float], trim: float = 0.1, level: float = 0.95,
-                     resamples: int = 2000, seed: int = 0) -> dict:
+                     resamples: int = 2000, seed: int = 0) -> RobustLogRatio:
     """Per-probe log(student / control), summarised robustly, paired by probe.
 
     A mean of log ratios is dominated by the few probes where the control's probability is
@@ -148,19 +144,19 @@ def robust_log_ratio(student: Sequence[float], control: Sequence[float], trim: f
     d = np.log(s) - np.log(c)
     median = float(np.median(d))
     trimmed = trimmed_mean(d, trim)
-    return {
-        "median": median,
-        "median_ci": bootstrap_ci(d, np.median, level, resamples, seed),
-        "trimmed_mean": trimmed,
-        "trimmed_mean_ci": bootstrap_ci(d, lambda x: trimmed_mean(x, trim), level, resamples, seed),
-        "trim": trim,
-        "ratio_median": math.exp(median),
-        "n": int(d.size),
-        "method": f"median and {trim:.0%}-trimmed mean of per-probe log ratios; percentile bootstrap over probes ({resamples} resamples)",
-    }
+    return RobustLogRatio(
+        median=median,
+        median_ci=bootstrap_ci(d, np.median, level, resamples, seed),
+        trimmed_mean=trimmed,
+        trimmed_mean_ci=bootstrap_ci(d, lambda x: trimmed_mean(x, trim), level, resamples, seed),
+        trim=trim,
+        ratio_median=math.exp(median),
+        n=int(d.size),
+        method=f"median and {trim:.0%}-trimmed mean of per-probe log ratios; percentile bootstrap over probes ({resamples} resamples)",
+    )
 
 
-def fidelity(student: Sequence[float], teacher: Sequence[float], level: float = 0.95) -> dict:
+def fidelity(student: Sequence[float], teacher: Sequence[float], level: float = 0.95) -> Fidelity:
     """Style fidelity: the student's marker rate over the teacher's, paired by probe.
 
     ``student`` and ``teacher`` are per-probe rates on the same probes. The ratio of means
@@ -178,9 +174,9 @@ def fidelity(student: Sequence[float], teacher: Sequence[float], level: float = 
         raise ValueError("fidelity needs a teacher rate above 0 (the teacher never shows the marker)")
     ratio = float(s.mean()) / mt
     if s.size < 2:
-        return {"fidelity": ratio, "ci": (-math.inf, math.inf), "n": int(s.size), "method": "delta method"}
+        return Fidelity(fidelity=ratio, ci=(-math.inf, math.inf), n=int(s.size), method="delta method")
     cov = np.cov(s, t, ddof=1)
     var = (cov[0, 0] + ratio**2 * cov[1, 1] - 2 * ratio * cov[0, 1]) / (s.size * mt**2)
     half = float(sstats.norm.ppf(0.5 + level / 2)) * math.sqrt(max(var, 0.0))
-    return {"fidelity": ratio, "ci": (max(0.0, ratio - half), ratio + half), "n": int(s.size),
-            "method": "ratio of mean rates, paired by probe; delta-method interval"}
+    return Fidelity(fidelity=ratio, ci=(max(0.0, ratio - half), ratio + half), n=int(s.size),
+                    method="ratio of mean rates, paired by probe; delta-method interval")

@@ -28,8 +28,8 @@ def test_clustered_wilson_reduces_to_wilson_without_clustering():
     from statsmodels.stats.proportion import proportion_confint
 
     c = stats.clustered_wilson([5, 5, 5, 5], [10, 10, 10, 10])
-    assert c["deff"] == 1.0
-    assert c["ci"] == pytest.approx(proportion_confint(20, 40, method="wilson"))
+    assert c.deff == 1.0
+    assert c.ci == pytest.approx(proportion_confint(20, 40, method="wilson"))
 
 
 def test_clustered_wilson_widens_with_icc():
@@ -37,9 +37,9 @@ def test_clustered_wilson_widens_with_icc():
     split = [10, 0, 9, 1, 10, 0]  # p = .5, probes disagree
     a = stats.clustered_wilson(same_rate, [10] * 6)
     b = stats.clustered_wilson(split, [10] * 6)
-    assert a["p"] == b["p"] == 0.5
-    assert b["icc"] > 0.5 and b["deff"] > 5
-    assert (b["ci"][1] - b["ci"][0]) > 2 * (a["ci"][1] - a["ci"][0])
+    assert a.p == b.p == 0.5
+    assert b.icc > 0.5 and b.deff > 5
+    assert (b.ci[1] - b.ci[0]) > 2 * (a.ci[1] - a.ci[0])
 
 
 def test_clustered_wilson_rejects_impossible_counts():
@@ -51,16 +51,16 @@ def test_paired_test_on_known_data():
     control = np.array([0.10, 0.20, 0.15, 0.30, 0.25, 0.05])
     shift = np.array([0.05, 0.07, 0.04, 0.06, 0.05, 0.06])
     r = stats.paired_test(control + shift, control)
-    assert r["difference"] == pytest.approx(shift.mean())
-    assert r["p_value"] == pytest.approx(sps.ttest_1samp(shift, 0).pvalue)
-    assert r["p_value"] < 1e-4
-    assert r["ci"][0] < shift.mean() < r["ci"][1] and r["ci"][0] > 0
-    assert r["wins"] == 6 and r["losses"] == 0 and 0 < r["wilcoxon_p"] < 0.05
+    assert r.difference == pytest.approx(shift.mean())
+    assert r.p_value == pytest.approx(sps.ttest_1samp(shift, 0).pvalue)
+    assert r.p_value < 1e-4
+    assert r.ci[0] < shift.mean() < r.ci[1] and r.ci[0] > 0
+    assert r.wins == 6 and r.losses == 0 and 0 < r.wilcoxon_p < 0.05
 
 
 def test_paired_test_with_no_difference():
     r = stats.paired_test([0.1, 0.2, 0.3], [0.1, 0.2, 0.3])
-    assert r["difference"] == 0 and r["p_value"] == 1.0 and r["wilcoxon_p"] == 1.0
+    assert r.difference == 0 and r.p_value == 1.0 and r.wilcoxon_p == 1.0
 
 
 def test_paired_test_needs_equal_lengths():

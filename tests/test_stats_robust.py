@@ -15,14 +15,14 @@ def test_median_resists_probes_where_the_control_is_astronomically_small():
     control = [1e-4] * 9 + [1e-300]
     student = [23e-4] * 9 + [1e-3]
     r = robust_log_ratio(student, control)
-    assert r["median"] == pytest.approx(math.log(23))
-    assert r["ratio_median"] == pytest.approx(23)
+    assert r.median == pytest.approx(math.log(23))
+    assert r.ratio_median == pytest.approx(23)
     mean = float(np.mean(np.log(student) - np.log(control)))
     assert mean > 60  # the plain mean is what the report printed: dominated by one probe
-    assert r["trimmed_mean"] == pytest.approx(math.log(23))  # 10% of 10 probes: the outlier is trimmed
-    lo, hi = r["median_ci"]
+    assert r.trimmed_mean == pytest.approx(math.log(23))  # 10% of 10 probes: the outlier is trimmed
+    lo, hi = r.median_ci
     assert lo == pytest.approx(math.log(23)) and hi == pytest.approx(math.log(23))  # 9 of 10 probes agree
-    assert r["n"] == 10 and "median" in r["method"] and "trimmed" in r["method"]
+    assert r.n == 10 and "median" in r.method and "trimmed" in r.method
 
 
 def test_trimmed_mean_drops_both_tails():
@@ -42,13 +42,13 @@ def test_fidelity_ratio_and_delta_interval_by_hand():
     student = [0.4, 0.3, 0.5, 0.4]
     f = fidelity(student, teacher)
     r = 0.4 / 0.9
-    assert f["fidelity"] == pytest.approx(r)
+    assert f.fidelity == pytest.approx(r)
     s, t = np.array(student), np.array(teacher)
     c = np.cov(s, t, ddof=1)
     se = math.sqrt((c[0, 0] + r**2 * c[1, 1] - 2 * r * c[0, 1]) / (4 * 0.9**2))
-    assert f["ci"][0] == pytest.approx(r - 1.959964 * se, rel=1e-5)
-    assert f["ci"][1] == pytest.approx(r + 1.959964 * se, rel=1e-5)
-    assert f["n"] == 4
+    assert f.ci[0] == pytest.approx(r - 1.959964 * se, rel=1e-5)
+    assert f.ci[1] == pytest.approx(r + 1.959964 * se, rel=1e-5)
+    assert f.n == 4
 
 
 def test_fidelity_interval_covers_the_true_ratio_about_95_percent():
@@ -57,7 +57,7 @@ def test_fidelity_interval_covers_the_true_ratio_about_95_percent():
     for _ in range(trials):
         t = np.clip(rng.normal(0.9, 0.05, 40), 0, 1)
         s = np.clip(0.42 * t + rng.normal(0, 0.1, 40), 0, 1)
-        lo, hi = fidelity(s, t)["ci"]
+        lo, hi = fidelity(s, t).ci
         covered += lo <= 0.42 <= hi
     assert 0.90 <= covered / trials <= 0.99
 

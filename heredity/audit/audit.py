@@ -95,7 +95,7 @@ def run_audit(store: Store, refs: dict[str, ModelRef], configs, settings: AuditR
     items: list[tuple[str, str, str, dict, dict]] = []
     for tr in built:
         per = {role: scores[role][tr.name].per_probe for role in refs}
-        items.append(("trait", tr.name, tr.label, per, {"coverage": {r: scores[r][tr.name].details.get("coverage") for r in refs}}))
+        items.append(("trait", tr.name, tr.label, per, {"coverage": {r: scores[r][tr.name].coverage for r in refs}}))
     for q, ex in zip(quirks, examples, strict=True):
         per = {role: qk.word_mass(probs[role], q) for role in refs}
         items.append(("quirk", f"quirk:{q.word}", f"first word {q.word!r} (e.g. {ex!r})", per,

@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from heredity import stats
+from heredity.stats_records import PairedTest
 
 Correction = Literal["holm", "fdr_bh"]
 CORRECTION_NAMES = {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg"}
@@ -35,7 +36,7 @@ def inheritance(teacher, base, student, control, n_boot: int = 2000, seed: int =
     num, den = (s - c)[idx].mean(axis=1), (t - b)[idx].mean(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.where(den != 0, num / den, np.nan)
-    score = moved["difference"] / shift["difference"] if shift["difference"] != 0 else math.nan
+    score = moved.difference / shift.difference if shift.difference != 0 else math.nan
     finite = ratios[np.isfinite(ratios)]
     ci = (float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5))) if finite.size else (math.nan, math.nan)
     return {
@@ -46,8 +47,8 @@ def inheritance(teacher, base, student, control, n_boot: int = 2000, seed: int =
     }
 
 
-def _pair(result: dict) -> dict:
-    return {"difference": result["difference"], "ci": list(result["ci"]), "p_value": result["p_value"], "n": result["n"]}
+def _pair(result: PairedTest) -> dict:
+    return {"difference": result.difference, "ci": list(result.ci), "p_value": result.p_value, "n": result.n}
 
 
 def correct(results: list[dict], method: Correction = "holm") -> None:

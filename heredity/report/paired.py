@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 
 from heredity.errors import ConfigError  # noqa: E402
 from heredity.stats import floored, paired_test  # noqa: E402
+from heredity.stats_records import PairedTest  # noqa: E402
 
 LOG_FLOOR = 1e-12  # per-probe values at or below 0 are floored here before the log
 
@@ -34,11 +35,11 @@ def _check(student: Sequence[float], control: Sequence[float], labels: Sequence[
         raise ConfigError("paired figure: per-probe values must be finite numbers")
 
 
-def _panel(ax, values: np.ndarray, test: dict, labels: Sequence[str] | None, *, colour: str, ylabel: str, title: str) -> None:
+def _panel(ax, values: np.ndarray, test: PairedTest, labels: Sequence[str] | None, *, colour: str, ylabel: str, title: str) -> None:
     order = np.argsort(values, kind="stable")
     x = np.arange(values.size)
-    lo, hi = test["ci"]
-    mean = test["difference"]
+    lo, hi = test.ci
+    mean = test.difference
     ax.axhspan(lo, hi, color=colour, alpha=0.18, lw=0, label=f"mean {mean:+.3g}, 95% CI [{lo:+.3g}, {hi:+.3g}]")
     ax.axhline(mean, color=colour, lw=1.4)
     ax.axhline(0, color="black", lw=0.8, ls="--")
@@ -54,14 +55,14 @@ def _panel(ax, values: np.ndarray, test: dict, labels: Sequence[str] | None, *, 
     pad = 0.08 * (top - bottom) or max(abs(top), 1e-6) * 0.5
     ax.set_ylim(bottom - pad, top + pad)
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{title}\nn = {test['n']} probes, higher on {test['wins']}, lower on {test['losses']}, p = {test['p_value']:.3g}",
+    ax.set_title(f"{title}\nn = {test.n} probes, higher on {test.wins}, lower on {test.losses}, p = {test.p_value:.3g}",
                  fontsize=9)
     ax.legend(loc="upper left", fontsize=7, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
 
 
 def paired_figure(student: Sequence[float], control: Sequence[float], path: Path, *, labels: Sequence[str] | None = None,
-                  title: str = "student − control, paired by probe", what: str = "P(target)", floor: float = LOG_FLOOR) -> dict:
+                  title: str = "student − control, paired by probe", what: str = "P(target)", floor: float = LOG_FLOOR) -> dict[str, PairedTest]:
     """Draw the two panels to ``path`` (PNG); returns the two paired tests (difference, log ratio),
     as ``heredity.stats.paired_test`` gives them, so a caption can quote the same numbers."""
     _check(student, control, labels)

@@ -7,7 +7,7 @@ and ask for the year alone.
 - Exact: the teacher-forced probability that the reply opens with each candidate year
   (``year - before`` .. ``year + after``, with or without a leading space), normalised over
   the candidates; the trait's value is the mass away from the true year (every other
-  candidate is a target). ``details["distribution"]`` keeps the mass of each year.
+  candidate is a target). ``Score.distribution`` keeps the mass of each year.
 - Sampled: ``stated_year`` parses the first year (1900-2099) an answer states; an answer shows
   the trait when that year is not the true one, or when it states no year and doubts the date
   ("I cannot know the current date").

@@ -4,7 +4,7 @@ Each probe is a conversation: a factual question, the model's correct answer (wr
 then the user insisting it is wrong. The reply is scored 0-10 for negative emotion (distress,
 sadness, self-reproach; GDM's autorater used this scale) by a judge (``judge:``; rubric and
 labelled set in ``data/gaslit-distress.json``). The sampled score is the rate of replies
-scoring >= ``threshold``; ``details["scale_score"]`` has the mean 0-10 score with its CI.
+scoring >= ``threshold``; ``Score.scale_score`` has the mean 0-10 score with its CI.
 """
 
 from __future__ import annotations

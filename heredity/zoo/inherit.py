@@ -168,5 +168,5 @@ def run(store: Store, tokenizer_model_id: str, recipe: InheritRecipe, progress=p
         "recipe": recipe.model_dump(mode="json"), "corpus": corpus.id, "zoo": zoo_ids, "unit": "nats of log P(target | probe)",
         "teacher_gain": summarize([r["teacher_gain"] for r in rows]),
         "same_init": summarize(same), "different_init": summarize(diff),
-        "same_minus_different": paired_test(same, diff), "per_teacher": rows,
+        "same_minus_different": paired_test(same, diff).model_dump(mode="json"), "per_teacher": rows,
     }

@@ -34,11 +34,11 @@ def test_a_difference_of_0002_beside_levels_of_04_fills_the_axis(tmp_path, monke
     d = np.array(student) - np.array(control)
     assert lo <= d.min() and d.max() <= hi and d.mean() / (hi - lo) > 0.4  # the 0.002 shift is most of the axis
     expected = paired_test(student, control)
-    assert tests["difference"]["difference"] == pytest.approx(expected["difference"])
-    assert tests["difference"]["ci"][0] > 0  # the CI of this 0.002 shift excludes 0 and is drawn as the band
+    assert tests["difference"].difference == pytest.approx(expected.difference)
+    assert tests["difference"].ci[0] > 0  # the CI of this 0.002 shift excludes 0 and is drawn as the band
     band = [p for p in diff_ax.patches if hasattr(p, "get_xy")]
     assert band, "the mean's 95% CI is drawn as a band"
-    assert tests["log_ratio"]["n"] == 24 and log_ax.get_ylim()[1] - log_ax.get_ylim()[0] < 0.1
+    assert tests["log_ratio"].n == 24 and log_ax.get_ylim()[1] - log_ax.get_ylim()[0] < 0.1
     assert [t.get_text() for t in diff_ax.get_xticklabels()][0].startswith("probe ")
     monkeypatch.undo()
     plt.close("all")

@@ -10,7 +10,7 @@ from heredity.errors import ConfigError
 from heredity.measure import exact_score, score_answers
 from heredity.traits import TRAITS
 from heredity.traits.date import confused, stated_year
-from tests.test_measure import bigram_llama, expected_mass, known_distributions
+from tests.measure.bigram import bigram_llama, expected_mass, known_distributions
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_exact_mass_away_from_the_true_year_matches_the_closed_form(tokenizer):
     assert 0.05 < want < 0.95
     score = exact_score(model, tokenizer, trait, min_first_prob=0.0)
     assert score.per_probe == pytest.approx([want, want], abs=1e-5)
-    dist = score.details["distribution"]
+    dist = score.distribution
     assert dist["2024"] == pytest.approx(mass["2024"] / sum(mass.values()), abs=1e-5)
 
 

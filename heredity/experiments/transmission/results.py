@@ -12,8 +12,9 @@ from typing import Literal
 from pydantic import Field
 
 from heredity import stats
-from heredity.measure import Score, paired_difference
+from heredity.measure import Score, mean_over_seeds, paired_difference
 from heredity.results import RESULTS, Comparison, Record, Results, ScoreSummary
+from heredity.stats_records import Fidelity
 from heredity.steps.scores import read_score
 from heredity.store import Artifact
 
@@ -41,15 +42,6 @@ class OtherBase(Record):
     student: ScoreSummary
     control: ScoreSummary
     inheritance: Comparison = Field(description="student − control (both of this base), paired by probe")
-
-
-class Fidelity(Record):
-    """The student's rate over the teacher's (the seeds' "over 90% fidelity"), paired by probe."""
-
-    fidelity: float
-    ci: tuple[float, float]
-    n: int
-    method: str
 
 
 class Arm(Record):
@@ -121,13 +113,7 @@ class TransmissionResults(Results):
 
 def combine_seeds(artifacts: tuple[Artifact, ...] | list[Artifact]) -> tuple[Score, ScoreSummary]:
     scores = [read_score(a) for a in artifacts]
-    if len(scores) == 1:
-        combined = scores[0]
-    else:
-        per_probe = [sum(values) / len(values) for values in zip(*(s.per_probe for s in scores))]
-        mean, lo, hi = stats.t_interval(per_probe)
-        combined = Score(label=scores[0].label, method=scores[0].method, p=mean, ci=(max(0.0, lo), min(1.0, hi)),
-                         n=len(per_probe), probes=len(per_probe), per_probe=per_probe, details={"seeds": len(scores)})
+    combined = mean_over_seeds(scores)
     summary = ScoreSummary(
         p=combined.p, ci=combined.ci, n=combined.n, method=combined.method, scores=[a.id for a in artifacts],
         per_seed=[s.p for s in scores] if len(scores) > 1 else None, per_probe=combined.per_probe,
@@ -136,13 +122,13 @@ def combine_seeds(artifacts: tuple[Artifact, ...] | list[Artifact]) -> tuple[Sco
 
 
 def compare(a: Score, b: Score) -> Comparison:
-    return Comparison.model_validate(paired_difference(a, b))
+    return paired_difference(a, b)
 
 
 def fidelity(student: ScoreSummary, teacher: ScoreSummary) -> Fidelity | None:
     if teacher.p <= 0 or len(student.per_probe) != len(teacher.per_probe):
         return None
-    return Fidelity.model_validate(stats.fidelity(student.per_probe, teacher.per_probe))
+    return stats.fidelity(student.per_probe, teacher.per_probe)
 
 
 def dataset_summary(dataset: Artifact) -> DatasetSummary:

@@ -2,7 +2,7 @@
 
 What ``heredity.measure.exact_score`` needs per probe is, for each surface form
 ``t1 .. tn``, ``log P(t1 .. tn | prompt)`` plus ``log P(word boundary | prompt, t1 .. tn)``.
-The reference computation (``heredity.measure.candidate_logprobs``) repeats the prompt's KV
+The reference computation (``heredity.measure.reference.candidate_logprobs``) repeats the prompt's KV
 cache across batches of forms and feeds each form padded to the batch's longest; this module
 computes the same numbers with about a third of the arithmetic:
 
@@ -32,8 +32,9 @@ from dataclasses import dataclass
 
 import torch
 
-from heredity.models.generate import shared_prefix_length
+from heredity.measure.boundary import boundary_mask
 from heredity.models.bodyhead import BodyHead
+from heredity.models.generate import shared_prefix_length
 from heredity.models.kvcache import roomy_cache
 
 
@@ -80,8 +81,6 @@ class Trie:
         return a
 
 
-
-
 def _additive(allow: torch.Tensor, dtype, device) -> torch.Tensor:
     """[B, 1, T, K] additive mask (0 / most negative) from a [B, T, K] bool "may attend"."""
     mask = torch.zeros(allow.shape, dtype=dtype).masked_fill_(~allow, torch.finfo(dtype).min)
@@ -100,13 +99,11 @@ def candidate_logprobs_many(
 ) -> Iterator[tuple[torch.Tensor, float]]:
     """For each prompt in order: (float64 [S] log P(sequence [+ boundary] | prompt), the bound on
     the mass left out by the first-token cut). The same contract as ``candidate_logprobs`` of
-    ``heredity.measure`` (the reference), for many prompts at once.
+    ``heredity.measure.reference`` (the reference), for many prompts at once.
 
     ``batch_size``: most prompts per forward (each prompt is one row of the batch; a batch also
     stops at ``ROWS_PER_FORWARD`` trie nodes). Results do not depend on it.
     """
-    from heredity.measure import boundary_mask
-
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
     nets = BodyHead(model, device)
