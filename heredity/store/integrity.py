@@ -7,30 +7,38 @@
   of each parent it was built from (``Parent.digest`` in its manifest). The chain closes: a
   child's record pins its parents' content, theirs pin their parents', up to the roots.
 - **Checking on load** (:func:`inspect`) re-reads the manifest (small), checks that it names its
-  folder and hashes to its id, compares every file with a stamp ``stamps/<id>.json`` of
-  ``(inode, size, mtime, ctime)`` kept since the files were last hashed and re-hashes only when a
-  stamp differs (or ``rehash=True``, as ``heredity verify`` does), then compares the digest with
-  the one the index recorded. A folder with an extra file, a missing file or a link fails too.
+  folder and hashes to its id, that the folder holds exactly the manifest's regular files (no
+  links, FIFOs or stray folders), re-hashes every file, and compares the digest with the one the
+  index recorded. **No digest, no use**: an artifact the index records no digest for, or one
+  whose manifest records none for a parent, fails (nothing vouches for it).
 
-A stamp only saves hashing: it is never trusted for the digest itself, which is recomputed from
-the manifest every time. ctime is in the stamp because a user cannot set it back (``touch -d``
-can reset mtime after an edit; nothing resets ctime).
+Nothing on disk decides that content is intact: an earlier round kept ``stamps/<id>.json`` of
+(inode, size, mtime, ctime) and skipped hashing while they matched, and anyone who can write the
+store can rewrite a stamp (and bit rot changes none of those fields). The only shortcut left is
+in this process's memory: a file hashed by this process less than ``MEMO_TTL_S`` ago, whose
+(device, inode, size, mtime, ctime) are unchanged, is not hashed again (a run checks its base
+model once, not once per step that reads it; the viewer answers under load). See BENCHMARKS.md
+("Checking on load") for what hashing on every load costs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from heredity.errors import HeredityError, IntegrityError, StoreError
-from heredity.store.atomic import write_atomic
-from heredity.store.hashing import hash_value
+from heredity.errors import StoreError
+from heredity.store.hashing import hash_file, hash_value
 from heredity.store.manifest import Manifest, artifact_id
 
 ALLOW_TAMPERED_ENV = "HEREDITY_ALLOW_TAMPERED"
+# How long a hash this process computed stands in for hashing the same, unchanged file again.
+MEMO_TTL_S = 60.0
 
 
 def content_digest(manifest: Manifest) -> str:
@@ -50,78 +58,124 @@ class Checked:
     digest: str | None
     problems: list[str] = field(default_factory=list)
     manifest: Manifest | None = None
-    hashed: bool = False  # the files were hashed (no stamp, a stamp that no longer matched, or rehash=True)
+    hashed: bool = False  # at least one file was hashed by this check (not taken from this process's memo)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def _file_stats(folder: Path) -> tuple[dict[str, list[int]], list[str]]:
-    """(relative path -> [inode, size, mtime_ns, ctime_ns] of every regular file, links found)."""
-    stats: dict[str, list[int]] = {}
-    links: list[str] = []
+# path -> ((dev, inode, size, mtime_ns, ctime_ns), sha256, when hashed): this process's own hashes only.
+_memo: dict[str, tuple[tuple[int, ...], str, float]] = {}
+_memo_lock = threading.Lock()
+
+
+def _key(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def file_sha256(path: Path, st: os.stat_result, *, rehash: bool) -> tuple[str, bool]:
+    """(sha256 of a regular file, whether it was hashed now rather than taken from the memo)."""
+    name = str(path)
+    now = time.monotonic()
+    with _memo_lock:
+        known = _memo.get(name)
+    if not rehash and known and known[0] == _key(st) and now - known[2] < MEMO_TTL_S:
+        return known[1], False
+    digest = hash_file(path)
+    with _memo_lock:
+        _memo[name] = (_key(os.stat(path)), digest, now)
+    return digest, True
+
+
+def forget_memo() -> None:
+    """Drop this process's hashes (the next check of every file hashes it again)."""
+    with _memo_lock:
+        _memo.clear()
+
+
+def _scan(folder: Path) -> tuple[dict[str, os.stat_result], list[str]]:
+    """(relative path -> lstat of every regular file but the manifest, one problem line per thing
+    an artifact must not hold: a link, a FIFO, socket or device, a folder holding no file)."""
+    files: dict[str, os.stat_result] = {}
+    odd: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         base = Path(dirpath)
+        if base != folder and not dirnames and not filenames:
+            odd.append(f"{base.relative_to(folder).as_posix()}/ is an empty folder (not in the manifest)")
         for name in sorted(dirnames + filenames):
             path = base / name
             rel = path.relative_to(folder).as_posix()
             st = path.lstat()
-            if path.is_symlink():
-                links.append(rel)
-            elif name in filenames and rel != "manifest.json":
-                stats[rel] = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+            if stat.S_ISLNK(st.st_mode):
+                odd.append(f"{rel} is a link (an artifact holds only regular files)")
+            elif stat.S_ISDIR(st.st_mode):
+                continue
+            elif not stat.S_ISREG(st.st_mode):
+                odd.append(f"{rel} is not a regular file (a FIFO, socket or device; an artifact holds only regular files)")
+            elif rel != "manifest.json":
+                files[rel] = st
         dirnames[:] = [d for d in dirnames if not (base / d).is_symlink()]
-    return stats, links
+    return files, odd
 
 
-def _stamp_path(store, aid: str) -> Path:
-    return store.root / "stamps" / f"{aid}.json"
-
-
-def _read_stamp(store, aid: str) -> dict | None:
-    try:
-        return json.loads(_stamp_path(store, aid).read_text())
-    except (OSError, ValueError):
-        return None
+def _file_problems(folder: Path, aid: str, manifest: Manifest, rehash: bool, checked: Checked) -> list[str]:
+    on_disk, odd = _scan(folder)
+    problems = [f"{aid}: {line}" for line in odd]
+    for name, expected in sorted(manifest.files.items()):
+        st = on_disk.get(name)
+        if st is None:
+            problems.append(f"{aid}: {name} is missing (expected sha256 {expected})")
+            continue
+        try:
+            actual, hashed = file_sha256(folder / name, st, rehash=rehash)
+        except OSError as exc:
+            problems.append(f"{aid}: {name} cannot be read ({exc.strerror or exc})")
+            continue
+        checked.hashed |= hashed
+        if actual != expected:
+            problems.append(f"{aid}: {name} sha256 {actual} != manifest {expected}")
+    for extra in sorted(set(on_disk) - set(manifest.files)):
+        problems.append(f"{aid}: unexpected file {extra} (not in manifest)")
+    return problems
 
 
 def inspect(store, aid: str, *, rehash: bool = False) -> Checked:
-    """Check one artifact against its manifest, its id and its recorded digest. Never raises for
-    tampering (returns the problems); raises StoreError when ``aid`` is not an artifact at all."""
+    """Check one artifact against its manifest, its id and its recorded digest, hashing its files.
+    Never raises for tampering (returns the problems); raises StoreError when ``aid`` is not an
+    artifact at all. ``rehash=True`` ignores this process's memo (``heredity verify``)."""
     folder = store.path(aid)
     manifest = store.manifest(aid)
     digest = content_digest(manifest)
     checked = Checked(aid, digest, manifest=manifest)
+    if folder.is_symlink():
+        checked.problems.append(f"{aid}: the artifact folder is a link to {os.path.realpath(folder)} (an artifact is a folder in the store)")
+        return checked
     if manifest.id != aid:
         checked.problems.append(f"{aid}: its manifest names a different artifact, {manifest.id} (a renamed or copied folder)")
         return checked
     expected = artifact_id(manifest.kind, manifest.recipe, manifest.parents)
     if expected != aid:
         checked.problems.append(f"{aid}: manifest was edited: its kind, recipe and parents hash to {expected}, not to its id")
-    stats, links = _file_stats(folder)
-    checked.problems += [f"{aid}: {link} is a link (an artifact holds only regular files)" for link in links]
-    stamp = None if rehash else _read_stamp(store, aid)
-    if not (stamp and stamp.get("digest") == digest and stamp.get("files") == stats):
-        checked.hashed = True
-        checked.problems += [m.describe() for m in store.verify_one(aid)]
-        if not checked.problems and not store.read_only:
-            _write_stamp(store, aid, digest, stats)
+    checked.problems += _file_problems(folder, aid, manifest, rehash, checked)
     recorded = store.recorded_digest(aid)
-    if recorded is not None and recorded != digest:
+    if recorded is None:
+        checked.problems.append(unrecorded_problem(aid))
+    elif recorded != digest:
         checked.problems.append(
             f"{aid}: manifest.json changed since the artifact was built: content digest {short(digest)} != recorded "
             f"{short(recorded)} (its file hashes, summary, name or provenance were edited)"
         )
+    for parent in manifest.parents:
+        if parent.digest is None:
+            checked.problems.append(f"{aid}: records no content digest for its {parent.relation} parent {parent.id} "
+                                    "(nothing ties it to what it was built from)")
     return checked
 
 
-def _write_stamp(store, aid: str, digest: str, stats: dict[str, list[int]]) -> None:
-    try:
-        (store.root / "stamps").mkdir(exist_ok=True)
-        write_atomic(_stamp_path(store, aid), json.dumps({"digest": digest, "files": stats}))
-    except (OSError, HeredityError):  # a stamp only saves time; failing to keep one is not an error
-        pass
+def unrecorded_problem(aid: str) -> str:
+    return (f"{aid}: no content digest recorded for it in the index (nothing vouches for it: a folder copied or planted "
+            f"into the store, or an index rebuilt without it); check it yourself, then `heredity reindex --trust {aid}`")
 
 
 def tampering_allowed() -> bool:
@@ -130,6 +184,8 @@ def tampering_allowed() -> bool:
 
 def refuse_or_warn(problems: list[str], action: str, hint_id: str) -> None:
     """Raise IntegrityError naming the first problems, or warn on stderr under the override."""
+    from heredity.errors import IntegrityError
+
     if not problems:
         return
     more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
@@ -150,20 +206,26 @@ def require(store, aid: str, action: str | None = None) -> Checked:
 
 
 def require_closure(store, ids: list[str], action: str) -> list[Checked]:
-    """Check every artifact in ``ids`` (those a read command is about to show), and that each
-    one's recorded parent digests still match its parents (the chain closes)."""
+    """Check every artifact in ``ids`` (those a read command is about to show), that every parent
+    they name is in the store, and that each one's recorded parent digests still match its parents
+    (the chain closes). A missing or unreadable artifact is a problem, never skipped."""
     results: dict[str, Checked] = {}
     problems: list[str] = []
     for aid in dict.fromkeys(ids):
         try:
             results[aid] = inspect(store, aid)
-        except StoreError:
-            continue  # a missing ancestor is shown as missing by the caller, not hidden
+        except StoreError as exc:
+            gone = not store.path(aid).exists()
+            problems.append(f"{aid}: is missing from the store (deleted or never copied)" if gone else f"{aid}: is unreadable ({exc})")
+            continue
         problems += results[aid].problems
     for aid, checked in results.items():
         for parent in checked.manifest.parents if checked.manifest else []:
             got = results.get(parent.id)
-            if got is not None and parent.digest is not None and got.digest != parent.digest:
+            if got is None and parent.id not in ids:
+                if not store.exists(parent.id):
+                    problems.append(f"{aid}: its {parent.relation} parent {parent.id} is missing from the store (deleted or never copied)")
+            elif got is not None and parent.digest is not None and got.digest != parent.digest:
                 problems.append(chain_problem(aid, parent.id, parent.digest, got.digest))
     refuse_or_warn(problems, action, ids[0] if ids else "")
     return list(results.values())

@@ -6,15 +6,17 @@ Layout under the root::
     tmp/<id>.<pid>.<nonce>/                 artifacts being built (renamed into place when done)
     scratch/<id>/                           checkpoints of an unfinished step, kept across crashes
     locks/<id>.lock                         one builder per artifact, across processes
-    stamps/<id>.json                        (inode, size, mtime, ctime) of files last hashed: saves re-hashing
     index.sqlite                            artifacts, lineage edges, and the content digest recorded at build
+    trust.log                               every digest recorded on a user's word (``reindex --trust``)
 
 Atomicity: a step writes into ``tmp/``, writes its manifest last, then renames the folder into
 ``artifacts/``. A crash leaves only ``tmp/`` or ``scratch/`` debris, never a visible half-artifact.
 
 Integrity (see ``integrity.py``): every cache hit and every parent of a step is checked against
 its manifest, its id and the content digest recorded when it was built; a child records the
-digests of the parents it was built from.
+digests of the parents it was built from. The digest is recorded before the folder is renamed into
+``artifacts/``, so no crash leaves a finished artifact without one: an artifact with none is one
+the store never built (copied or planted), and is refused until someone vouches for it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ from heredity.store.manifest import Manifest, Parent, Provenance, artifact_id
 from heredity.store.provenance import code_version, hardware
 
 ENV_VAR = "HEREDITY_STORE"
+# A manifest holds hashes and a small summary; a larger one is not a heredity manifest (a sparse
+# multi-GB manifest.json would otherwise be read into memory whole).
+MAX_MANIFEST_BYTES = 64 << 20
 # Set to 1 to load artifacts whose files fail verification (an explicit, logged override).
 ALLOW_TAMPERED_ENV = integrity.ALLOW_TAMPERED_ENV
 
@@ -76,6 +81,17 @@ class Produced:
 
 
 @dataclass(frozen=True)
+class Reindexed:
+    """What ``reindex`` did: artifacts indexed, those whose digest it tied to a child's record, and
+    those it could not vouch for (refused on load until ``trust``)."""
+
+    count: int
+    tied: list[str]
+    not_vouched: list[str]
+    unreadable: list[str]
+
+
+@dataclass(frozen=True)
 class Mismatch:
     artifact_id: str
     file: str
@@ -104,35 +120,62 @@ Build = Callable[[BuildContext], None]
 
 
 class Store:
-    def __init__(self, root: Path | str | None = None):
+    def __init__(self, root: Path | str | None = None, *, create: bool = True):
+        """Open the store at ``root``. ``create=False`` (every command but the one that builds)
+        refuses a path that is not already a store, and never makes or changes anything there."""
+        if root is not None and not str(root).strip():
+            raise StoreError("the store path is empty (\"\"): give --store DIR or set HEREDITY_STORE to a store folder")
         self.root = Path(root).expanduser() if root is not None else default_root()
         self.artifacts = self.root / "artifacts"
         self._db_path = self.root / "index.sqlite"
         # A finished store on a read-only disk (an archive an auditor mounts) can still be read:
         # lineage, verify and export work; only building refuses.
         self.read_only = False
-        # Check every cache hit and every parent on load (cheap: see integrity.py). Off only for the
+        # Check every cache hit and every parent on load (see integrity.py). Off only for the
         # benchmark that measures what the check costs.
         self.check_on_load = True
+        if not create:
+            if not self.artifacts.is_dir():
+                what = "does not exist" if not self.root.exists() else "is not a heredity store (no artifacts/ folder)"
+                raise StoreError(f"store {self.root} {what}: give --store DIR or set {ENV_VAR} to an existing store "
+                                 "(only `heredity run` creates one)")
+            self.read_only = not os.access(self.root, os.W_OK)
+            return  # a missing index is reported by the reads that need it, never silently recreated
         self._ensure_layout()
-        if not self.read_only:
+        # A store whose index was lost is not given a fresh, empty one: that would hide the loss
+        # (every read would then refuse artifacts as unrecorded, and `ls` list nothing).
+        if not self.read_only and (self.has_index or not any(self.artifacts.iterdir())):
             self._init_index()
 
     # ---- layout and index -------------------------------------------------
     def _ensure_layout(self) -> None:
-        if self.artifacts.is_dir() and self._db_path.is_file() and not os.access(self.root, os.W_OK):
+        if self.artifacts.is_dir() and not os.access(self.root, os.W_OK):
             self.read_only = True
             return
         try:
-            for sub in ("artifacts", "tmp", "scratch", "locks", "stamps"):
+            for sub in ("artifacts", "tmp", "scratch", "locks"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"store {self.root} cannot be created or written: {exc.strerror or exc}") from exc
         if not os.access(self.root, os.W_OK):
             raise StoreError(f"store {self.root} is not writable (set {ENV_VAR} or --store to a writable folder)")
 
+    @property
+    def has_index(self) -> bool:
+        return self._db_path.is_file()
+
+    def _require_index(self) -> None:
+        if not self.has_index:
+            from heredity.errors import IntegrityError
+
+            raise IntegrityError(f"store index {self._db_path} is missing: it held the lineage edges and the content digest "
+                                 "recorded for each artifact when it was built, so nothing in the store can be vouched for. "
+                                 "`heredity reindex` rebuilds it and vouches only for what the children's records tie")
+
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _db(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+        if not create:
+            self._require_index()  # never recreate a lost index as an empty one: that would hide the loss
         try:
             if self.read_only:  # immutable: SQLite creates no -wal/-shm files on a read-only disk
                 conn = sqlite3.connect(f"{self._db_path.resolve().as_uri()}?immutable=1", uri=True, timeout=60)
@@ -147,7 +190,8 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise StoreError(_explain_sqlite(self._db_path, exc)) from exc
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"store index {self._db_path} is unreadable: {exc} (delete it and run `heredity reindex`)") from exc
+            raise StoreError(f"store index {self._db_path} is unreadable: {exc} (move it aside and run `heredity reindex`: it "
+                             "vouches only for what the children's records tie; the digests recorded in the old file are the rest)") from exc
         finally:
             conn.close()
 
@@ -155,7 +199,7 @@ class Store:
         # Serialised across processes: two connections switching a new index to WAL at once can
         # each wait on the other's lock until the busy timeout (seen with two Ray workers opening
         # one fresh store). Once the index is in WAL mode the switch is a no-op.
-        with self.lock("index"), self._db() as conn:
+        with self.lock("index"), self._db(create=True) as conn:
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(
@@ -171,14 +215,20 @@ class Store:
             # Kept by `reindex`: the record of what each artifact's manifest was when it was built.
             conn.execute("CREATE TABLE IF NOT EXISTS digests (id TEXT PRIMARY KEY, digest TEXT NOT NULL)")
 
-    def _index(self, manifest: Manifest, replace: bool = True, digest: str | None = None) -> None:
-        """Index an artifact. ``digest`` (given only by the build that just made it) replaces the
-        recorded content digest; otherwise a missing record is filled in from the manifest."""
+    def _record_digest(self, aid: str, digest: str) -> None:
+        """Record the content digest of an artifact this store is vouching for (built here, or
+        tied to a child's record, or trusted on the user's word)."""
         with self._db() as conn:
-            conn.execute(
-                f"INSERT OR {'REPLACE' if digest else 'IGNORE'} INTO digests VALUES (?, ?)",
-                (manifest.id, digest or integrity.content_digest(manifest)),
-            )
+            conn.execute("INSERT OR REPLACE INTO digests VALUES (?, ?)", (aid, digest))
+
+    def _recorded_digests(self) -> dict[str, str]:
+        with self._db() as conn:
+            return dict(conn.execute("SELECT id, digest FROM digests"))
+
+    def _index(self, manifest: Manifest, replace: bool = True) -> None:
+        """Index an artifact's row and edges. Never records a digest: only a build, a digest tied to
+        a child's record (``reindex``) or an explicit ``trust`` does."""
+        with self._db() as conn:
             conn.execute(
                 f"INSERT OR {'REPLACE' if replace else 'IGNORE'} INTO artifacts VALUES (?, ?, ?, ?)",
                 (manifest.id, manifest.kind, manifest.name, manifest.provenance.started),
@@ -188,23 +238,75 @@ class Store:
                 [(manifest.id, p.id, p.relation) for p in manifest.parents],
             )
 
-    def reindex(self) -> int:
+    def reindex(self) -> Reindexed:
         """Rebuild the index from the manifests on disk (the manifests are the source of truth).
 
-        Recorded digests are kept (a reindex must not launder an edited manifest); an artifact with
-        none recorded (a lost index) gets its current one."""
+        Recorded digests are kept (a reindex must not launder an edited manifest). An artifact with
+        none recorded (a lost index, a copied folder) gets its current digest only when a child
+        that is itself vouched for recorded that same digest for it when it was built; every other
+        one is listed as not vouched for, and stays refused until ``trust``."""
         self._require_writable("rebuild the index")
+        self._init_index()
         with self._db() as conn:
             conn.execute("DELETE FROM artifacts")
             conn.execute("DELETE FROM edges")
-        count = 0
+        manifests: dict[str, Manifest] = {}
+        unreadable: list[str] = []
         for path in sorted(self.artifacts.iterdir()):
             try:
-                self._index(self.manifest(path.name))
-                count += 1
-            except StoreError:
+                manifests[path.name] = self.manifest(path.name)
+                self._index(manifests[path.name])
+            except StoreError as exc:
+                unreadable.append(f"{path.name}: {exc}")
+        recorded = self._recorded_digests()
+        now = {aid: integrity.content_digest(m) for aid, m in manifests.items() if m.id == aid}
+        vouched = {aid for aid, d in now.items() if recorded.get(aid) == d}
+        tied: list[str] = []
+        changed = True
+        while changed:  # a vouched child vouches for the parent digests it recorded; up to the roots
+            changed = False
+            for child in list(vouched):
+                for p in manifests[child].parents:
+                    if p.id in now and p.id not in recorded and p.id not in vouched and p.digest == now[p.id]:
+                        self._record_digest(p.id, now[p.id])
+                        vouched.add(p.id)
+                        tied.append(p.id)
+                        changed = True
+        not_vouched = sorted(aid for aid in manifests if aid not in recorded and aid not in vouched)
+        return Reindexed(count=len(manifests), tied=sorted(tied), not_vouched=not_vouched, unreadable=unreadable)
+
+    def trust(self, ids: list[str], who: str = "") -> list[tuple[str, str]]:
+        """Record the current content digest of artifacts nothing vouches for, on the user's word
+        (a legacy store, an archive received without its index). Each is logged to ``trust.log``.
+        Refuses one whose files do not match its own manifest."""
+        self._require_writable("record trusted digests")
+        done = []
+        for aid in ids:
+            checked = integrity.inspect(self, aid, rehash=True)
+            own = [p for p in checked.problems if p != integrity.unrecorded_problem(aid) and "records no content digest" not in p]
+            if own:
+                raise StoreError(f"cannot trust {aid}: {'; '.join(own[:3])}")
+            if self.recorded_digest(aid) is not None:
                 continue
-        return count
+            self._record_digest(aid, checked.digest)
+            when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            with open(self.root / "trust.log", "a") as log:
+                log.write(json.dumps({"time": when, "id": aid, "digest": checked.digest, "by": who or os.environ.get("USER", "")}) + "\n")
+            done.append((aid, checked.digest))
+        return done
+
+    def copy_from(self, source: Store, aid: str) -> Artifact:
+        """Copy a checked artifact from another store, with the digest that store recorded for it
+        (the source vouches for it, so it is usable here without a trust step)."""
+        checked = integrity.require(source, aid, f"copy {aid} from {source.root}")
+        self._require_writable(f"copy {aid}")
+        if not self.exists(aid):
+            tmp = self.root / "tmp" / f"{aid}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+            shutil.copytree(source.path(aid), tmp, symlinks=True)
+            self._record_digest(aid, checked.digest)
+            os.rename(tmp, self.path(aid))
+        self._index(self.manifest(aid))
+        return self.open(aid)
 
     # ---- reading ----------------------------------------------------------
     def path(self, artifact_id: str) -> Path:
@@ -222,7 +324,14 @@ class Store:
                 raise StoreError(f"{self.path(artifact_id)} is not an artifact (no manifest.json): a foreign or half-copied folder in the store")
             raise StoreError(f"no artifact {artifact_id!r} in store {self.root}" + self._suggest(artifact_id))
         try:
-            return Manifest.model_validate_json(path.read_text())
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_MANIFEST_BYTES + 1)
+        except OSError as exc:
+            raise StoreError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+        if len(data) > MAX_MANIFEST_BYTES:
+            raise StoreError(f"{path} is larger than {MAX_MANIFEST_BYTES >> 20} MiB: not a heredity manifest (foreign or corrupt folder in the store)")
+        try:
+            return Manifest.model_validate_json(data)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
@@ -255,8 +364,9 @@ class Store:
         return Artifact(self.path(artifact_id), manifest)
 
     def recorded_digest(self, artifact_id: str) -> str | None:
-        """The content digest the index recorded when the artifact was built (None: not recorded)."""
-        if not self._db_path.is_file():
+        """The content digest the index recorded when the artifact was built (None: not recorded,
+        or no index at all)."""
+        if not self.has_index:
             return None
         try:
             with self._db() as conn:
@@ -337,6 +447,7 @@ class Store:
         if self.exists(aid):
             return self._cached(aid, parents)
         self._require_writable(f"build a {kind} artifact")
+        self._require_index()
         with self.lock(aid):
             if self.exists(aid):  # another process built it while we waited
                 return self._cached(aid, parents)
@@ -359,6 +470,7 @@ class Store:
                 )
                 _write_durably(tmp / "manifest.json", manifest.model_dump_json(indent=2))
                 digest = integrity.content_digest(Manifest.model_validate_json((tmp / "manifest.json").read_text()))
+                self._record_digest(aid, digest)  # before the rename: no crash leaves it built but unrecorded
                 os.rename(tmp, self.path(aid))
             except OSError as exc:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -368,7 +480,7 @@ class Store:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-            self._index(manifest, digest=digest)
+            self._index(manifest)
             shutil.rmtree(self.root / "scratch" / aid, ignore_errors=True)
             return Produced(Artifact(self.path(aid), manifest), cached=False)
 
@@ -378,8 +490,9 @@ class Store:
         return integrity.require(self, aid, action).digest
 
     def _cached(self, aid: str, parents: list[Parent]) -> Produced:
-        if not self.read_only:
-            # Heals a crash between the rename into artifacts/ and the index write.
+        if not self.read_only and self.has_index:
+            # Heals a crash between the rename into artifacts/ and the index write (the digest was
+            # recorded before the rename; a folder without one is refused by the check below).
             self._index(self.manifest(aid), replace=False)
         if self.check_on_load:
             checked = integrity.inspect(self, aid)
@@ -410,14 +523,21 @@ class Store:
 
 
 def _explain_sqlite(path: Path, exc: sqlite3.OperationalError) -> str:
+    # Never advise deleting the index: it holds the digests recorded at build time, which nothing
+    # else in the store can restore.
     text = str(exc)
-    if "full" in text:
-        return f"store index {path}: the disk is full ({text}); free space and run again"
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        free = None
+    if "full" in text or (free is not None and free < (1 << 20)):
+        return f"store index {path}: the disk is full ({text}); free space and run again (keep the index: it holds the recorded digests)"
     if "readonly" in text or "read-only" in text:
         return f"store index {path} is on a read-only disk or not writable ({text})"
     if "locked" in text or "busy" in text:
         return f"store index {path} is locked by another process ({text}; a writer holds it past the 60 s wait, or a lock conflict SQLite cannot wait out)"
-    return f"store index {path}: {text} (if it is damaged, delete it and run `heredity reindex`)"
+    return (f"store index {path}: {text} (keep a copy of it: it holds the digests recorded at build time; `heredity verify` "
+            "says what fails)")
 
 
 def _pid_alive(pid: int) -> bool:

@@ -7,7 +7,9 @@ too), that its content digest (over the whole manifest, so over the files' hashe
 and provenance too) is still the one the index recorded when it was built, and that every child's
 record of its parents' digests still matches them (the Merkle chain closes). An artifact the
 index or a manifest names but the store no longer holds is a failure. Build debris in ``tmp/``
-and checkpoints in ``scratch/`` are not artifacts and are not checked.
+and checkpoints in ``scratch/`` are not artifacts and are not checked. No digest, no pass: an
+artifact the index records no digest for, or one whose manifest records none for a parent, fails
+(nothing vouches for it), and so does a store whose index is gone.
 """
 
 from __future__ import annotations
@@ -57,8 +59,6 @@ def check_one(store: Store, name: str, report: Report) -> list[tuple[str, str, s
         return []
     for problem in checked.problems:
         report.fail(name, problem)
-    if store.recorded_digest(name) is None:
-        report.warnings.append(f"{name}: no content digest recorded in the index (a lost or older index); its current one is trusted")
     return [(p.id, p.relation, p.digest) for p in checked.manifest.parents] if checked.manifest else []
 
 
@@ -78,7 +78,7 @@ def _close_chain(store: Store, parents_of: dict[str, list[tuple[str, str, str | 
                     continue  # already reported as a missing ancestor
                 report.fail(child, f"{child}: its {relation} parent {pid} is missing from the store (deleted or never copied)")
             elif recorded is None:
-                report.warnings.append(f"{child}: records no digest for its {relation} parent {pid} (built by an older heredity)")
+                continue  # already a failure of the child (inspect: it records no digest for a parent)
             elif recorded != digests[pid]:
                 report.fail(child, chain_problem(child, pid, recorded, digests[pid]))
 
@@ -92,7 +92,9 @@ def verify(store: Store, root_id: str | None = None) -> Report:
         names = sorted(p.name for p in store.artifacts.iterdir())
         for name in names:
             parents_of[name] = check_one(store, name, report)
-        indexed = set(store.ids())
+        if not store.has_index:
+            report.failures.append(f"index.sqlite: the store index is missing ({store.root}): no artifact has a recorded digest")
+        indexed = set(store.ids()) if store.has_index else set()
         on_disk = {n for n in names if n not in report.failed_ids}
         for name in sorted(on_disk - indexed):
             report.warnings.append(f"{name} is not in the index (run `heredity reindex`)")

@@ -58,8 +58,13 @@ def test_index_records_edges_and_survives_reindex(store):
     assert store.children(base.id) == [(child.id, "teacher")]
     os.remove(store.root / "index.sqlite")
     fresh = Store(store.root)
-    assert fresh.reindex() == 2
+    done = fresh.reindex()
+    assert done.count == 2 and done.not_vouched == sorted([base.id, child.id])  # a lost index vouches for nothing
     assert fresh.children(base.id) == [(child.id, "teacher")]
+    assert fresh.trust([child.id]) == [(child.id, fresh.recorded_digest(child.id))]  # the leaf, on the user's word ...
+    assert fresh.reindex().tied == [base.id]  # ... ties its parent through the digest it recorded
+    assert fresh.open(base.id).id == base.id and fresh.open(child.id).id == child.id
+    assert child.id in (store.root / "trust.log").read_text()
 
 
 def test_missing_parent_is_refused(store):

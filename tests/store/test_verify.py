@@ -85,7 +85,7 @@ def test_foreign_and_broken_folders_fail_verification_by_name(family, capsys):
     assert main(["--store", str(store.root), "reindex"]) == 0
 
 
-def test_missing_file_missing_ancestor_and_extra_file(family, capsys):
+def test_missing_file_missing_ancestor_and_extra_file(family, capsys, monkeypatch):
     store, ids = family
     (store.path(ids["dataset"]) / "rows.jsonl").unlink()
     (store.path(ids["scores"]) / "sneaky.txt").write_text("added later")
@@ -99,9 +99,12 @@ def test_missing_file_missing_ancestor_and_extra_file(family, capsys):
     # lineage refuses to show a dataset that lost its file, naming it ...
     assert main(["--store", str(store.root), "lineage", ids["student"], "--direction", "up"]) == 1
     assert f"{ids['dataset']}: rows.jsonl is missing" in capsys.readouterr().err
-    # ... and once the dataset is whole again, shows the hole the deleted rollouts left, not a crash
+    # ... and once the dataset is whole again, the hole the deleted rollouts left is an error naming it
     (store.path(ids["dataset"]) / "rows.jsonl").write_text("".join(
         json.dumps({"i": i, "prompt": f"continue {i}", "completion": f"{i}, {i + 1}, d"}) + "\n" for i in range(3)))
+    assert main(["--store", str(store.root), "lineage", ids["student"], "--direction", "up"]) == 1
+    assert f"{ids['rollouts']}: is missing from the store" in capsys.readouterr().err
+    monkeypatch.setenv("HEREDITY_ALLOW_TAMPERED", "1")  # examining the damage: the hole is shown, not a crash
     assert main(["--store", str(store.root), "lineage", ids["student"], "--direction", "up"]) == 0
     assert "missing from the store" in capsys.readouterr().out
 
