@@ -16,16 +16,41 @@ from heredity.store import Artifact, Parent
 from heredity.tasks import TASKS
 
 
-class RolloutsRecipe(Strict):
-    task: plugin(TASKS)
-    temperature: float = 1.0
-    max_new_tokens: int = Field(..., ge=1)
-    batch_size: int = 64
-    dtype: Literal["bfloat16", "float32", "auto"] = "float32"  # auto: bf16 where this machine does it fast (heredity.hardware)
+class Sampling(Strict):
+    """How a teacher samples: the fields an experiment file's ``generation`` block and the rollouts
+    recipe share (defined once, here)."""
+
+    temperature: float = Field(1.0, ge=0, description="sampling temperature (the paper: 1.0)")
+    batch_size: int = Field(64, ge=1)
+    dtype: Literal["bfloat16", "float32", "auto"] = Field(
+        "float32", description="bf16 only pays where the CPU has AVX512-BF16/AMX, or on a GPU; auto: what this machine "
+        "does fast (heredity.hardware), resolved when the rollouts are built")
     seed: int = 0
+
+
+class RolloutsRecipe(Sampling):
+    task: plugin(TASKS)
+    max_new_tokens: int = Field(..., ge=1)
     backend: Literal["hf", "vllm"] = Field("hf", description="the engine that writes the rows (resolved from generation.backend)")
 
     _hf_is_implicit = implicit_defaults(backend="hf")  # rollouts ids from before backends stay
+
+
+class GenerationSettings(Sampling):
+    """An experiment file's ``generation`` block: the sampling, plus what is resolved per run."""
+
+    max_new_tokens: int | None = Field(None, ge=1, description="default: the task's")
+    backend: Literal["auto", "hf", "vllm"] = Field(
+        "auto", description="who writes the rollouts: hf (heredity's own loop), vllm (pip install 'heredity[gpu]', a CUDA "
+        "GPU), or auto (vllm when it is installed and a GPU is present, else hf); part of the rollouts recipe")
+
+    def recipe(self, task) -> RolloutsRecipe:
+        """The rollouts recipe for ``task``: the task's own length unless one is set, the backend
+        resolved on this machine."""
+        from heredity.models.backends import resolve
+
+        return RolloutsRecipe(task=task, **self.model_dump(exclude={"max_new_tokens", "backend"}),
+                              max_new_tokens=self.max_new_tokens or task.build().max_new_tokens, backend=resolve(self.backend))
 
 
 def make_rollouts(runner, teacher: Artifact, prompts: Artifact, recipe: RolloutsRecipe, name: str = "") -> Artifact:

@@ -12,12 +12,13 @@ from heredity.store import Artifact, Parent, write_json
 from heredity.traits import TRAITS
 
 
-class ScoresRecipe(Strict):
-    trait: plugin(TRAITS)
+class MeasureSettings(Strict):
+    """How a trait is measured: an experiment file's ``measure`` block and the scores recipe share
+    these fields (defined once, here)."""
+
     estimator: str = Field("exact", description="a registered estimator (heredity.estimators): exact, sampled, ...")
-    samples_per_probe: int = 20  # sampled estimator only
-    seed: int = 0
-    batch_size: int = 32
+    samples_per_probe: int = Field(20, ge=1, description="sampled estimator only: answers per probe")
+    seed: int = Field(0, description="sampling seed of the sampled estimator")
 
     @field_validator("estimator")
     @classmethod
@@ -25,6 +26,14 @@ class ScoresRecipe(Strict):
         from heredity.estimators import ESTIMATORS
 
         return ESTIMATORS.require(name)
+
+    def recipe(self, trait) -> ScoresRecipe:
+        return ScoresRecipe(trait=trait, **self.model_dump(include=set(MeasureSettings.model_fields)))
+
+
+class ScoresRecipe(MeasureSettings):
+    trait: plugin(TRAITS)
+    batch_size: int = 32
 
 
 def measure(runner, subject: Artifact, recipe: ScoresRecipe, name: str = "") -> Artifact:

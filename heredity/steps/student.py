@@ -17,6 +17,15 @@ class StudentRecipe(Strict):
     restrict_to_grammar: bool = True
 
 
+def seeds_set_the_seed(settings):
+    """A model validator for a file's student block: ``seeds`` give each student its seed, so a
+    ``train.seed`` there would be silently overwritten; refuse it instead."""
+    if "seed" in settings.train.model_fields_set:
+        raise ValueError(f"train.seed ({settings.train.seed}) would be ignored: each student's seed comes from seeds "
+                         f"({settings.seeds}); remove train.seed and list the seeds you want in seeds")
+    return settings
+
+
 def make_student(runner, base: Artifact, dataset: Artifact, recipe: StudentRecipe, *, teacher: Artifact | None = None, name: str = "") -> Artifact:
     """``teacher`` is read (and becomes a ``teacher`` parent) only by kinds that need it."""
     from heredity.students import STUDENT_KINDS, StudentJob

@@ -18,6 +18,9 @@ from heredity.inducers import INDUCERS
 from heredity.models.finetune import TrainRecipe
 from heredity.students import StudentTrain
 from heredity.models.loading import ModelSource
+from heredity.steps.rollouts import GenerationSettings
+from heredity.steps.scores import MeasureSettings
+from heredity.steps.student import seeds_set_the_seed
 from heredity.tasks import TASKS
 from heredity.traits import TRAITS
 
@@ -84,11 +87,12 @@ class Students(Strict):
     seeds: list[int] = Field([0], min_length=1, description="one student per seed in every cell (seed s is paired across cells)")
     train: StudentTrain = Field(TrainRecipe(), description="how every student is trained (SFT on text across tokenizers)")
 
+    _one_seed_source = model_validator(mode="after")(seeds_set_the_seed)
 
-class Measure(Strict):
-    estimator: Literal["exact", "sampled"] = Field("exact", description="exact: teacher-forced probability; sampled: rate of matching answers")
-    samples_per_probe: int = Field(20, ge=1, description="sampled estimator: answers per probe")
-    seed: int = Field(0, description="sampling seed of the sampled estimator")
+
+class Measure(MeasureSettings):
+    """How each student is measured (the scores recipe's settings), and how the grid's intervals are drawn."""
+
     bootstrap: int = Field(2000, ge=100, description="bootstrap draws (probes and seeds resampled together)")
     scale: Literal["probability", "log"] = Field(
         "probability", description="attribute the gap in the score itself, or in log score (exact estimator: a rare "
@@ -134,6 +138,7 @@ class DiffingConfig(Strict):
     path_order: list[str] | None = Field(None, description="the path view's order of swaps (default: factors' order)")
     traits: list[plugin(TRAITS)] = Field(..., min_length=1, description="the trait(s) measured on every cell; the first is the headline")
     students: Students = Field(Students(), description="students per cell")
+    generation: GenerationSettings = Field(GenerationSettings(), description="how every teacher writes its rollouts")
     measure: Measure = Field(Measure(), description="how each student is measured")
     interpolation: Interpolation | None = Field(None, description="teacher patching at fractions alpha (needs teacher crossed)")
     flip: Flip | None = Field(None, description="flip-set finder and the swap-vs-drop ablation (needs teacher crossed)")

@@ -30,9 +30,8 @@ from heredity.models.loading import ModelSource
 from heredity.steps.models import import_base
 from heredity.steps.patch import PatchRecipe, make_patched
 from heredity.steps.prompts import PromptsRecipe, make_prompts
-from heredity.steps.rollouts import RolloutsRecipe
 from heredity.steps.row_scores import RowScoresRecipe, make_row_scores, read_row_scores
-from heredity.steps.scores import ScoresRecipe, read_score
+from heredity.steps.scores import read_score
 from heredity.steps.student import StudentRecipe
 from heredity.steps.teacher import generator
 from heredity.store import Artifact
@@ -56,9 +55,7 @@ class Grid:
             self.teachers[lvl] = p.teacher.inducer.make(runner, model, p.teacher.trait, name=f"teacher {lvl}")
         self.prompts = {lvl: make_prompts(runner, PromptsRecipe(task=p.prompts.task, n=p.prompts.n, seed=p.prompts.seed),
                                           name=f"prompts {lvl}") for lvl, p in pipes.items()}
-        m = config.measure
-        self.measures = tuple(ScoresRecipe(trait=t, estimator=m.estimator, samples_per_probe=m.samples_per_probe, seed=m.seed)
-                              for t in config.traits)
+        self.measures = tuple(config.measure.recipe(t) for t in config.traits)
         self.inputs: list[Artifact] = []
 
     @staticmethod
@@ -78,7 +75,7 @@ class Grid:
         task = self.pipes[lv("prompts")].prompts.task
         return CellSpec(
             name=name, base=self.bases[lv("base")], teacher=self.teachers[lv("teacher")], prompts=self.prompts[lv("prompts")],
-            rollouts=RolloutsRecipe(task=task, max_new_tokens=task.build().max_new_tokens),
+            rollouts=c.generation.recipe(task),
             dataset=DatasetRecipe(filters=self.pipes[lv("filter")].filters, task=task, trait=c.traits[0]),
             student=StudentRecipe(train=c.students.train, task=task), seeds=tuple(seeds or c.students.seeds),
             measures=self.measures, data=data,

@@ -13,43 +13,22 @@ from heredity.filters import FILTERS
 from heredity.models.finetune import TrainRecipe
 from heredity.inducers import INDUCERS
 from heredity.models.loading import ModelSource
+from heredity.steps.rollouts import GenerationSettings
+from heredity.steps.scores import MeasureSettings
+from heredity.steps.student import seeds_set_the_seed
 from heredity.tasks import TASKS
 from heredity.traits import TRAITS
-
-
-class GenerationSettings(Strict):
-    temperature: float = Field(1.0, ge=0, description="sampling temperature (the paper: 1.0)")
-    batch_size: int = Field(64, ge=1)
-    max_new_tokens: int | None = Field(None, ge=1, description="default: the task's")
-    dtype: Literal["bfloat16", "float32", "auto"] = Field(
-        "float32", description="bf16 only pays where the CPU has AVX512-BF16/AMX, or on a GPU; auto: what this machine "
-        "does fast (heredity.hardware), resolved when the rollouts are built")
-    seed: int = 0
-    backend: Literal["auto", "hf", "vllm"] = Field(
-        "auto", description="who writes the rollouts: hf (heredity's own loop), vllm (pip install 'heredity[gpu]', a CUDA "
-        "GPU), or auto (vllm when it is installed and a GPU is present, else hf); part of the rollouts recipe")
 
 
 class StudentSettings(Strict):
     train: TrainRecipe = TrainRecipe()
     seeds: list[int] = Field([0], min_length=1, description="one student (and one control) per seed")
+
+    _one_seed_source = model_validator(mode="after")(seeds_set_the_seed)
     restrict_to_grammar: bool = Field(True, description="distillation: KL only over tokens the task's grammar allows")
     other_bases: list[ModelSource] = Field(
         [], max_length=4, description="cross-base students: each arm also trains a student and a control of each of these "
         "bases on the same data (SFT on text only), reported beside the matched ones")
-
-
-class MeasureSettings(Strict):
-    estimator: str = Field("exact", description="a registered estimator (heredity.estimators)")
-
-    @field_validator("estimator")
-    @classmethod
-    def _registered(cls, name: str) -> str:
-        from heredity.estimators import ESTIMATORS
-
-        return ESTIMATORS.require(name)
-    samples_per_probe: int = Field(20, ge=1, description="sampled estimator only")
-    seed: int = 0
 
 
 class ScreenArmSettings(Strict):

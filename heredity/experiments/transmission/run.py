@@ -18,6 +18,7 @@ from heredity.experiments.base import breed_all, report_step
 from heredity.experiments.transmission.config import TransmissionConfig
 from heredity.experiments.transmission.report import write_report
 from heredity.experiments.transmission.screened import screen_arm
+from heredity.experiments.transmission.verdict import verdict
 from heredity.experiments.transmission.results import (
     Arm, ControlTrait, Generation, OtherBase, Specificity, TransmissionResults, combine_seeds, compare, dataset_summary, fidelity,
 )
@@ -33,7 +34,8 @@ from heredity.store import Artifact
 from heredity.students import STUDENT_KINDS
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
-REPORT_VERSION = 6  # 6: per-probe zeros floored at the skipped mass in log ratios; 5: generations.png
+REPORT_VERSION = 7  # 7: verdicts, student − base, model ids, the gap figure
+# 6: per-probe zeros floored at the skipped mass in log ratios; 5: generations.png
 
 
 @dataclass
@@ -61,8 +63,6 @@ class Plan:
 
 
 def run(config: TransmissionConfig, runner: Runner) -> Artifact:
-    from heredity.models.backends import resolve as resolve_backend
-
     distill = STUDENT_KINDS.get(config.student.train.mode).needs_teacher
     base = import_base(runner, config.base)
     trait_name = config.trait.build().name
@@ -73,16 +73,12 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
             runner, base, config.control_trait, name=f"{config.control_trait.build().name} teacher")
     else:  # the trait-free control: the base answering the same prompts
         control_teacher = plain
-    measures = [ScoresRecipe(trait=config.trait, estimator=config.measure.estimator,
-                             samples_per_probe=config.measure.samples_per_probe, seed=config.measure.seed)]
+    measures = [config.measure.recipe(config.trait)]
     if distill:
-        measures.append(measures[0].model_copy(update={"trait": config.control_trait}))
-    gen = config.generation
+        measures.append(config.measure.recipe(config.control_trait))
     plan = Plan(
         config=config, base=base, writer=plain if distill else None, measures=measures, inputs=[],
-        rollouts=RolloutsRecipe(task=config.task, temperature=gen.temperature, seed=gen.seed, batch_size=gen.batch_size,
-                                max_new_tokens=gen.max_new_tokens or config.task.build().max_new_tokens, dtype=gen.dtype,
-                                backend=resolve_backend(gen.backend)),
+        rollouts=config.generation.recipe(config.task),
         student=StudentRecipe(train=config.student.train, task=config.task, restrict_to_grammar=config.student.restrict_to_grammar),
     )
     others = [(source.source, import_base(runner, source)) for source in config.student.other_bases]
@@ -111,7 +107,7 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
             other = [_compare_base(plan, source, cells[(arm, "student", source)], cells[(arm, "control", source)])
                      for source, _ in (others if g == 1 else [])]
             arms[arm] = _arm(config, cells[(arm, "student", None)], cells[(arm, "control", None)], trait_name, other,
-                             teacher=combine_seeds([teacher_score])[1])
+                             teacher=combine_seeds([teacher_score])[1], base=combine_seeds([base_score]))
             teachers[arm] = (cells[(arm, "student", None)].students[0], cells[(arm, "control", None)].students[0])
         generations.append(arms)
         if g == 1 and config.screen is not None:
@@ -127,6 +123,7 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     results = TransmissionResults(
         experiment=config.name, trait=trait_name, estimator=config.measure.estimator, mode=config.student.train.mode,
         seeds=list(config.student.seeds), base=combine_seeds([base_score])[1], teacher=combine_seeds([teacher_score])[1],
+        models={"base": base.id, "teacher": teacher.id, "control teacher": control_teacher.id},
         arms=generations[0], control_trait=control_trait,
         later_generations=[Generation(generation=g, arms=arms) for g, arms in enumerate(generations[1:], start=2)],
         screen=screened,
@@ -139,7 +136,8 @@ def _summary(results: TransmissionResults) -> dict:
     return {"inheritance": {"difference": first.difference, "ci": list(first.ci), "p_value": first.p_value}}
 
 
-def _arm(config: TransmissionConfig, student: Cell, control: Cell, trait_name: str, other: list[OtherBase], *, teacher) -> Arm:
+def _arm(config: TransmissionConfig, student: Cell, control: Cell, trait_name: str, other: list[OtherBase], *, teacher,
+         base) -> Arm:
     s, s_summary = combine_seeds(student.scores[trait_name])
     c, c_summary = combine_seeds(control.scores[trait_name])
     specificity = None
@@ -149,7 +147,10 @@ def _arm(config: TransmissionConfig, student: Cell, control: Cell, trait_name: s
         c2, c2_summary = combine_seeds(control.scores[name])
         # Mirrored: the control-trait student should score higher on its own target.
         specificity = Specificity(trait=name, student=s2_summary, control=c2_summary, difference=compare(c2, s2))
-    return Arm(dataset=dataset_summary(student.dataset), control=c_summary, student=s_summary, inheritance=compare(s, c),
+    inheritance = compare(s, c)
+    return Arm(dataset=dataset_summary(student.dataset), control=c_summary, student=s_summary, inheritance=inheritance,
+               student_minus_base=compare(s, base[0]), verdict=verdict(teacher, base[1], s_summary, c_summary, inheritance),
+               student_models=[m.id for m in student.students], control_models=[m.id for m in control.students],
                specificity=specificity, fidelity=fidelity(s_summary, teacher), other_bases=other)
 
 
