@@ -8,7 +8,8 @@ cross-entropy run under activation checkpointing: forward and backward hold one 
 
 Logit distillation (``distill.py``) uses the same blocks for both models' logits. Models whose
 logits are not ``hidden @ head.T`` (a biased head) fall back to the whole forward; a
-final-logit soft-cap (Gemma 2) is applied per block.
+final-logit soft-cap (Gemma 2) is applied per block. ``completion_logits`` is that whole
+forward (and what the tests compare the blocks against).
 """
 
 from __future__ import annotations
@@ -18,6 +19,20 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 ROWS = 256  # head rows per block: 256 x 262,144 fp32 = 256 MiB for Gemma, 48 MiB for SmolLM2
+
+
+def segments(p) -> list[int]:
+    """The lengths of the sequences packed into ``p`` (varlen attention keeps them apart)."""
+    starts = (p.position_ids[0] == 0).nonzero().flatten().tolist() + [p.tokens]
+    return [b - a for a, b in zip(starts, starts[1:])]
+
+
+def completion_logits(model, p, **kwargs) -> torch.Tensor:
+    """Logits ``[N, V]`` at the positions that predict completion tokens, and only there."""
+    device = model.device
+    out = model(input_ids=p.input_ids.to(device), position_ids=p.position_ids.to(device),
+                logits_to_keep=p.keep.to(device), segments=segments(p), use_cache=False, **kwargs)
+    return out.logits.reshape(-1, out.logits.shape[-1])
 
 
 def _head(model):
@@ -44,22 +59,18 @@ def _block_loss(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tenso
 def completion_hidden(model, p) -> tuple[torch.Tensor, torch.Tensor, float | None] | None:
     """(hidden states ``[N, H]`` at the positions that predict completion tokens, head weight,
     soft-cap), or None for a model whose head does not split off (use the whole forward)."""
-    from heredity.models.finetune import _segments
-
     split = _head(model)
     if split is None:
         return None
     body, weight, cap = split
     device = model.device
     hidden = body(input_ids=p.input_ids.to(device), position_ids=p.position_ids.to(device),
-                  segments=[len(s) for s in _segments(p)], use_cache=False).last_hidden_state
+                  segments=segments(p), use_cache=False).last_hidden_state
     return hidden[0, p.keep[0].to(device)], weight, cap
 
 
 def chunked_sft_loss(model, p, batch, rows: int = ROWS) -> tuple[torch.Tensor, int]:
     """Summed cross-entropy of a pack's completion tokens (the contract of ``finetune.sft_loss``)."""
-    from heredity.models.finetune import completion_logits
-
     targets = p.targets.to(model.device)
     split = completion_hidden(model, p)
     if split is None:

@@ -24,11 +24,9 @@ import numpy as np
 import torch
 from torch.utils.checkpoint import checkpoint
 
-from heredity.models.chunked_loss import ROWS, completion_hidden, head_logits
+from heredity.models.chunked_loss import ROWS, completion_hidden, completion_logits, head_logits
 from heredity.models.compat import check_same_tokenizer
-from heredity.models.finetune import (
-    Progress, TrainRecipe, completion_logits, load_student, resolved, save_student, train_loop,
-)
+from heredity.models.finetune import Progress, TrainRecipe, load_student, resolved, save_student, train_loop
 from heredity.models.loading import ModelRef, load
 from heredity.models.packing import Example, Pack, encode, pack
 

@@ -5,28 +5,29 @@ parts (peft LoRA, torch AdamW, linear warm-up schedule, clipped gradients), and 
 what SFTTrainer does not on this CPU: exact packing through varlen attention (transformers'
 position-id packing with sdpa builds an ``[L, L]`` mask; see ``varlen.py``), logits only at
 completion positions (the 49k-word head is a fifth of the model), a resumable checkpoint in the
-store's scratch folder with bit-identical resumes, and one loop shared with logit distillation.
+store's scratch folder with bit-identical resumes, and one loop shared with logit distillation (``training.fit``; the loss is what differs).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 from peft import PeftModel
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from heredity.config import Strict
-from heredity.models import checkpoint
+from heredity.models.chunked_loss import chunked_sft_loss, completion_logits
 from heredity.models.loading import ModelRef, load
 from heredity.models.packing import Example, Pack, encode, micro_batches, pack, plan_steps
+from heredity.models.training import Resume, Step, fit, mean_ends
 from heredity.models.varlen import varlen
+
+__all__ = ["TrainRecipe", "completion_logits", "load_student", "sft_loss", "train_loop", "train_sft"]
 
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -57,14 +58,8 @@ class TrainRecipe(Strict):
         "bf16 is for AVX512-BF16/AMX CPUs and GPUs: on an AVX2-only CPU it was measured ~20x slower than fp32. "
         "auto: bf16 (LoRA) or bf16-autocast (full) where this machine does bf16 fast, else fp32 "
         "(heredity.hardware; resolved when the student is built and recorded in its summary)")
-
-
-    @field_validator("mode")
-    @classmethod
-    def _registered_kind(cls, mode: str) -> str:
-        from heredity.students import STUDENT_KINDS
-
-        return STUDENT_KINDS.require(mode)
+    # ``mode`` is checked against the registered student kinds by the steps layer that
+    # dispatches on it (``heredity.students.StudentTrain``): this layer never reads it.
 
 
 Progress = Callable[..., None]
@@ -127,73 +122,42 @@ def train_loop(model, examples: list[Example], recipe: TrainRecipe, scratch, pac
                progress: Progress | None = None, checkpoint_every: int = 0, checkpoint_seconds: float = 120.0,
                micro_tokens: int = 1024, run_id: str = "") -> dict[str, Any]:
     """Optimise ``pack_loss`` (summed over completion positions, averaged per step) over the
-    seeded step plan; checkpoint every ``checkpoint_every`` steps or ``checkpoint_seconds``."""
+    seeded step plan with ``training.fit``; checkpoint every ``checkpoint_every`` steps or
+    ``checkpoint_seconds``."""
     lengths = [len(ex) for ex in examples]
-    steps = plan_steps(lengths, epochs=recipe.epochs, batch_tokens=recipe.batch_tokens, seed=recipe.seed)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = make_optimizer(params, recipe)
-    print_id = fingerprint(recipe, examples, micro_tokens, run_id)
-    start = checkpoint.restore(scratch, model, optimizer, print_id)
-    model.train()
+    plan = plan_steps(lengths, epochs=recipe.epochs, batch_tokens=recipe.batch_tokens, seed=recipe.seed)
+    steps = [Step(micro=micro_batches(rows, lengths, micro_tokens), divisor=sum(len(examples[i].completion) for i in rows))
+             for rows in plan]
+    optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], recipe)
+    resume = Resume(Path(scratch), fingerprint(recipe, examples, micro_tokens, run_id), model,
+                    every=checkpoint_every, seconds=checkpoint_seconds)
     autocast = torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=recipe.precision == "bf16-autocast")
-    losses: list[float] = []
-    tokens = positions_done = 0
-    t0 = last_save = time.perf_counter()
+
+    def micro_loss(micro: list[int]) -> torch.Tensor:
+        batch = [examples[i] for i in micro]
+        with autocast:
+            total, _ = pack_loss(model, pack(batch), batch)
+        return total
+
+    model.train()
     with varlen(model):
-        for step in range(start, len(steps)):
-            positions = sum(len(examples[i].completion) for i in steps[step])
-            step_loss = 0.0
-            for micro in micro_batches(steps[step], lengths, micro_tokens):
-                batch = [examples[i] for i in micro]
-                with autocast:
-                    total, _ = pack_loss(model, pack(batch), batch)
-                (total / positions).backward()
-                step_loss += float(total.detach())
-                tokens += sum(lengths[i] for i in micro)
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, len(steps), recipe)
-            if recipe.max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(params, recipe.max_grad_norm)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(step_loss / positions)
-            positions_done += positions
-            now = time.perf_counter()
-            if step + 1 < len(steps) and ((checkpoint_every and (step + 1) % checkpoint_every == 0) or now - last_save > checkpoint_seconds):
-                checkpoint.save(scratch, model, optimizer, step + 1, print_id)
-                last_save = time.perf_counter()
-            if progress is not None:
-                progress(1)
-    wall = time.perf_counter() - t0
+        trained = fit(steps, micro_loss, optimizer, lr=lambda step: lr_at(step, len(steps), recipe),
+                      max_grad_norm=recipe.max_grad_norm, progress=progress, resume=resume)
     model.eval()
-    k = max(1, math.ceil(len(losses) / 10))
+    done = [i for rows in plan[trained.start:] for i in rows]
+    first, last = mean_ends(trained.losses)
     return {
-        "steps": len(steps), "resumed_at_step": start, "rows": len(examples), "train_tokens": tokens,
-        "completion_tokens": positions_done, "wall_s": round(wall, 2),
-        "tokens_per_s": round(tokens / wall, 1) if wall > 0 else None,
-        "loss_first": round(sum(losses[:k]) / len(losses[:k]), 5) if losses else None,
-        "loss_last": round(sum(losses[-k:]) / len(losses[-k:]), 5) if losses else None,
+        "steps": len(steps), "resumed_at_step": trained.start, "rows": len(examples),
+        "train_tokens": sum(lengths[i] for i in done), "completion_tokens": sum(len(examples[i].completion) for i in done),
+        "wall_s": round(trained.wall_s, 2),
+        "tokens_per_s": round(sum(lengths[i] for i in done) / trained.wall_s, 1) if trained.wall_s > 0 else None,
+        "loss_first": first, "loss_last": last,
     }
-
-
-def completion_logits(model, p: Pack, **kwargs) -> torch.Tensor:
-    """Logits ``[N, V]`` at the positions that predict completion tokens, and only there."""
-    device = model.device
-    out = model(input_ids=p.input_ids.to(device), position_ids=p.position_ids.to(device),
-                logits_to_keep=p.keep.to(device), segments=[len(s) for s in _segments(p)], use_cache=False, **kwargs)
-    return out.logits.reshape(-1, out.logits.shape[-1])
-
-
-def _segments(p: Pack) -> list[range]:
-    starts = (p.position_ids[0] == 0).nonzero().flatten().tolist() + [p.tokens]
-    return [range(a, b) for a, b in zip(starts, starts[1:])]
 
 
 def sft_loss(model, p: Pack, batch: list[Example]) -> tuple[torch.Tensor, int]:
     """Summed cross-entropy of the completion tokens (prompt tokens are never scored), with the
     LM head run in blocks so no ``[tokens, vocab]`` fp32 logits exist (see ``chunked_loss.py``)."""
-    from heredity.models.chunked_loss import chunked_sft_loss
-
     return chunked_sft_loss(model, p, batch)
 
 

@@ -4,14 +4,14 @@ sampled completions, logit distillation on the teacher's next-token distribution
 from __future__ import annotations
 
 from heredity.config import Strict, plugin
-from heredity.models.finetune import TrainRecipe
+from heredity.students import StudentTrain
 from heredity.rows import ROWS_FILE, read_rows
 from heredity.store import Artifact, Parent
 from heredity.tasks import TASKS
 
 
 class StudentRecipe(Strict):
-    train: TrainRecipe
+    train: StudentTrain
     # The task of the data, so distillation can restrict the KL to the task's grammar.
     task: plugin(TASKS)
     restrict_to_grammar: bool = True

@@ -23,8 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator
+
+from heredity.models.finetune import TrainRecipe
 from heredity.models.loading import ModelRef
 from heredity.registry import Registry
 
@@ -53,3 +56,17 @@ class StudentKind:
 
 
 STUDENT_KINDS: Registry[type[StudentKind]] = Registry("student kind")
+
+
+def _registered_kind(recipe: TrainRecipe) -> TrainRecipe:
+    try:
+        STUDENT_KINDS.require(recipe.mode)
+    except ValueError as exc:
+        raise ValueError(f"mode: {exc}") from None
+    return recipe
+
+
+# A TrainRecipe whose ``mode`` is a registered student kind: the type of every ``train`` field
+# of a file or recipe (the check lives here, not in the models layer, which never reads mode).
+# Import it from ``heredity.students``, so that the kinds in this package are registered.
+StudentTrain = Annotated[TrainRecipe, AfterValidator(_registered_kind)]

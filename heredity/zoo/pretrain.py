@@ -5,12 +5,15 @@ both the init and the data order, so any two are same-architecture, different-in
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 
 import torch
 from pydantic import Field
 
 from heredity.config import Strict, recipe_dict
+from heredity.models.training import Resume, Step, fit
 from heredity.store import Artifact, Parent, Store
 from heredity.zoo.corpus import read_corpus
 
@@ -56,6 +59,11 @@ def corpus_loss(model, tokenizer, texts: list[str], batch: int = 64) -> float:
     return total / count
 
 
+def fingerprint(*parts) -> str:
+    """Identifies a zoo training run, so a checkpoint is resumed only by the run that wrote it."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def init_model(tokenizer, recipe: ZooRecipe):
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -80,12 +88,10 @@ def pretrain(store: Store, corpus_id: str, tokenizer_model_id: str, recipe: ZooR
         loss_init = corpus_loss(model, tokenizer, texts)
         optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=0.0)
         rng = random.Random(recipe.seed)
+        steps = [Step(micro=(b,)) for _ in range(recipe.epochs) for b in batches(tokenizer, texts, recipe.batch, rng)]
         model.train()
-        for _ in range(recipe.epochs):
-            for ids, mask, labels in batches(tokenizer, texts, recipe.batch, rng):
-                model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
+        fit(steps, lambda b: model(input_ids=b[0], attention_mask=b[1], labels=b[2]).loss, optimizer,
+            resume=Resume(ctx.scratch, fingerprint("zoo", recipe_dict(recipe), corpus_id), model))
         model.eval()
         model.save_pretrained(ctx.out, safe_serialization=True)
         tokenizer.save_pretrained(ctx.out)

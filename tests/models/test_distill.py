@@ -111,7 +111,8 @@ def test_chunked_kl_matches_the_full_logits_kl(tiny_lm, rows, restricted):
         total, n = chunked_kl(model, p, source, keys, mask, rows=rows)
         grads = torch.autograd.grad(total, trainable)
     assert n == n_ref and float(reference) > 1e-4  # the system prompt moves the teacher: a real KL
-    # A KL sums terms of both signs, so float summation order shows at ~1e-5 of the total.
-    assert torch.allclose(total, reference, rtol=1e-4), (float(total), float(reference))
+    # A KL sums terms of both signs, so float summation order shows in the total: ~1e-5 of it on
+    # the Xeon, up to 1.1e-4 on the Zen 4 (its AVX-512 kernels sum in another order).
+    assert torch.allclose(total, reference, rtol=5e-4), (float(total), float(reference))
     for g, r in zip(grads, ref_grads):
         assert float((g - r).abs().max()) <= 1e-4 * float(r.abs().max()) + 1e-8

@@ -10,8 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from heredity.experiments.mlp.config import Noise, Training
-from heredity.hardware import resolve_train_precision
 from heredity.experiments.mlp.model import DIGITS, IN, Params, forward, predict
+from heredity.hardware import resolve_train_precision
+from heredity.models import training
+from heredity.models.training import Step
 
 # (step, params) -> None; called after backward and before the update, so step t sees theta_t and its gradient.
 StepHook = Callable[[int, Params], None]
@@ -34,7 +36,10 @@ def fit(
     hook: StepHook | None = None,
     advance: Callable[[int], None] | None = None,
 ) -> Params:
-    """Train ``params`` (not modified) on ``inputs``; ``loss_fn(logits [S,B,O], batch indices)``."""
+    """Train ``params`` (not modified) on ``inputs``; ``loss_fn(logits [S,B,O], batch indices)``.
+
+    The loop is ``heredity.models.training.fit``; what is the MLP's own is the stacked
+    parameters, the per-epoch seeded shuffle into batches, and the loss."""
     live = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
     tensors = list(live.values())
     if recipe.optimizer == "adam":
@@ -42,23 +47,17 @@ def fit(
     else:
         opt = torch.optim.SGD(tensors, lr=recipe.lr, foreach=True)
     gen = torch.Generator().manual_seed(order_seed)
+    batches = [order[start:start + recipe.batch_size] for order in (torch.randperm(len(inputs), generator=gen)
+               for _ in range(recipe.epochs)) for start in range(0, len(inputs), recipe.batch_size)]
     bf16 = resolve_train_precision(recipe.precision, adapter="full") == "bf16-autocast"
-    step = 0
-    for _ in range(recipe.epochs):
-        order = torch.randperm(len(inputs), generator=gen)
-        for start in range(0, len(inputs), recipe.batch_size):
-            idx = order[start:start + recipe.batch_size]
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                logits = forward(live, inputs[idx])
-            loss = loss_fn(logits.float(), idx)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if hook is not None:
-                hook(step, live)
-            opt.step()
-            step += 1
-            if advance is not None:
-                advance(len(idx))
+
+    def loss(idx: torch.Tensor) -> torch.Tensor:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = forward(live, inputs[idx])
+        return loss_fn(logits.float(), idx)
+
+    training.fit([Step(micro=(idx,), units=len(idx)) for idx in batches], loss, opt,
+                 before_update=None if hook is None else lambda step: hook(step, live), progress=advance)
     return {k: v.detach() for k, v in live.items()}
 
 

@@ -11,6 +11,7 @@ from heredity.config import Strict, plugin
 from heredity.errors import ConfigError
 from heredity.filters import FILTERS
 from heredity.models.finetune import TrainRecipe
+from heredity.students import StudentTrain
 from heredity.inducers import INDUCERS
 from heredity.models.loading import ModelSource
 from heredity.steps.rollouts import GenerationSettings
@@ -21,7 +22,7 @@ from heredity.traits import TRAITS
 
 
 class StudentSettings(Strict):
-    train: TrainRecipe = TrainRecipe()
+    train: StudentTrain = TrainRecipe()
     seeds: list[int] = Field([0], min_length=1, description="one student (and one control) per seed")
 
     _one_seed_source = model_validator(mode="after")(seeds_set_the_seed)
