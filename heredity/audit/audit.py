@@ -8,16 +8,18 @@ paired p-values adjusted across every finding, and a verdict (``heredity.audit.i
 
 The audit is a store artifact of kind ``audit`` (``results.json``, ``report.md``) whose parents
 are the models it read: teacher (``teacher``), student (``evaluated``), control (``control``),
-base (``base``).
+base (``base``). What it reads off each model (trait scores, first-token word masses) is an
+artifact of its own (``heredity.audit.readings``), so another audit, or a benchmark, that
+compares the same model reads it from the store instead of measuring it again.
 """
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 
 from heredity.audit import inheritance as inh
 from heredity.audit import quirks as qk
+from heredity.audit import readings as rd
 from heredity.audit.models import ModelRef, default_base, resolve
 from heredity.audit.probes import discovery_probes, trait_configs
 from heredity.audit.results import (
@@ -47,9 +49,14 @@ class AuditRecipe(Strict):
 def audit(
     store: Store, teacher: str, student: str, control: str | None = None, base: str | None = None, *,
     traits: list[str] | None = None, n_trait_probes: int | None = None, recipe: dict | None = None,
-    log: Callable[[str], None] = lambda _: None,
+    log: Callable[[str], None] = lambda _: None, runner=None,
 ) -> Artifact:
-    """The audit artifact for these models (built once, a cache hit after)."""
+    """The audit artifact for these models (built once, a cache hit after). ``runner``: shows
+    each reading step and a progress bar with an ETA (None: a quiet one)."""
+    if runner is None:
+        from heredity.runner import Runner
+
+        runner = Runner(store, quiet=True)
     t = resolve(store, teacher, "--teacher")
     s = resolve(store, student, "--student")
     b = resolve(store, base, "--base") if base else default_base(store, t)
@@ -63,41 +70,37 @@ def audit(
         parents.append(Parent(id=c.id, relation="control"))
 
     def build(ctx) -> None:
-        results = run_audit(store, {"teacher": t, "base": b, "student": s, "control": c}, configs, settings, log)
+        results = run_audit(runner, {"teacher": t, "base": b, "student": s, "control": c}, configs, settings, log)
         write_json(ctx.out / "results.json", results.model_dump(mode="json"))
         (ctx.out / "report.md").write_text(report_md(results))
         ctx.summary = {f.name: f.verdict.split(":")[0] for f in results.findings}
 
-    return store.produce("audit", settings.model_dump(mode="json"), parents, build, name=f"audit of {s.id}").artifact
+    return runner.step("audit", settings.model_dump(mode="json"), parents, build, name=f"audit of {s.id}")
 
 
-def run_audit(store: Store, refs: dict[str, ModelRef], configs, settings: AuditRecipe, log) -> AuditResults:
-    from heredity.measure import exact_score
-
+def run_audit(runner, refs: dict[str, ModelRef], configs, settings: AuditRecipe, log) -> AuditResults:
     built = [cfg.build() for cfg in configs]
     probes = discovery_probes(configs, settings.probes_per_source, settings.seed)
-    scores: dict[str, dict] = {}
-    probs: dict[str, object] = {}
-    teacher = None
-    for role, ref in refs.items():
-        log(f"measuring the {role} {ref.id}")
-        model, tokenizer = _load(store, ref.model_id)
-        scores[role] = {tr.name: exact_score(model, tokenizer, tr, system=ref.system) for tr in built}
-        probs[role] = qk.next_token_probs(model, tokenizer, probes, ref.system)
-        if role == "teacher":
-            teacher = model  # kept until its quirks are read
-        elif role == "base":
-            quirks = qk.discover(probs["teacher"], probs["base"], tokenizer, settings.top_quirks, settings.min_prob)
-            examples = [qk.example(teacher, tokenizer, probs["teacher"], q, probes, refs["teacher"].system) for q in quirks]
-            teacher = None
-        del model
-        gc.collect()
+    loader = rd.Loader(runner.store)
+    log(f"reading {', '.join(f'the {role} {ref.id}' for role, ref in refs.items())}")
+    read = rd.read_models(runner, refs, configs, probes, loader, last="teacher")
+    words = read["teacher"].words
+    for role, reading in read.items():
+        if reading.words != words:
+            raise ConfigError(f"the {role} {refs[role].id} has another vocabulary than the teacher {refs['teacher'].id}; "
+                              "an audit compares models of one tokenizer")
+    quirks = qk.discover(read["teacher"].mass, read["base"].mass, words, settings.top_quirks, settings.min_prob)
+    examples = []
+    if quirks:
+        teacher, tokenizer = loader(refs["teacher"].model_id)
+        examples = [qk.example(teacher, tokenizer, qk.word_mass(read["teacher"].mass, words, q), q, probes, refs["teacher"].system)
+                    for q in quirks]
     items: list[tuple[str, str, str, dict, dict]] = []
     for tr in built:
-        per = {role: scores[role][tr.name].per_probe for role in refs}
-        items.append(("trait", tr.name, tr.label, per, {"coverage": {r: scores[r][tr.name].coverage for r in refs}}))
+        per = {role: read[role].scores[tr.name].per_probe for role in refs}
+        items.append(("trait", tr.name, tr.label, per, {"coverage": {r: read[r].scores[tr.name].coverage for r in refs}}))
     for q, ex in zip(quirks, examples, strict=True):
-        per = {role: qk.word_mass(probs[role], q) for role in refs}
+        per = {role: qk.word_mass(read[role].mass, words, q) for role in refs}
         items.append(("quirk", f"quirk:{q.word}", f"first word {q.word!r} (e.g. {ex!r})", per,
                       {"tokens": len(q.token_ids), "discovery_log_ratio": q.log_ratio, "probes": len(probes), "example": ex}))
     raw = [inh.inheritance(p["teacher"], p["base"], p["student"], p["control"], settings.n_boot, settings.seed) for *_, p, _ in items]
@@ -115,9 +118,3 @@ def run_audit(store: Store, refs: dict[str, ModelRef], configs, settings: AuditR
         correction=inh.CORRECTION_NAMES[settings.correction], alpha=settings.alpha,
         estimator="exact (teacher-forced probability of the target answer, per probe)", findings=findings,
     )
-
-
-def _load(store: Store, model_id: str):
-    from heredity.steps.models import load_artifact
-
-    return load_artifact(store, model_id)

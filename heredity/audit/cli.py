@@ -10,11 +10,11 @@ import json
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from heredity.audit.audit import audit
-    from heredity.store import Store
 
+    runner = _runner(args)
     recipe = {"probes_per_source": args.probes_per_source, "correction": args.correction, "top_quirks": args.quirks}
-    artifact = audit(Store(args.store), args.teacher, args.student, args.control, args.base, traits=args.trait,
-                     n_trait_probes=args.trait_probes, recipe=recipe, log=lambda m: _console().print(f"[dim]{m}[/]"))
+    artifact = audit(runner.store, args.teacher, args.student, args.control, args.base, traits=args.trait,
+                     n_trait_probes=args.trait_probes, recipe=recipe, log=_log(runner), runner=runner)
     print(artifact.file("report.md").read_text())
     print(artifact.path)
     return 0
@@ -23,12 +23,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_screen(args: argparse.Namespace) -> int:
     from heredity.audit.probes import parse_selection
     from heredity.audit.screen import screen
-    from heredity.store import Store
 
+    runner = _runner(args)
     recipe = {"top_k": args.top_k, "by": args.by, "layer": args.layer}
     if args.trait:
         recipe["trait"] = parse_selection(args.trait).model_dump(mode="json")
-    artifact = screen(Store(args.store), args.dataset, args.teacher, args.base, recipe=recipe, log=lambda m: _console().print(f"[dim]{m}[/]"))
+    artifact = screen(runner.store, args.dataset, args.teacher, args.base, recipe=recipe, log=_log(runner), runner=runner)
     print(artifact.file("report.md").read_text())
     print(artifact.path)
     return 0
@@ -48,10 +48,19 @@ def cmd_derived_from(args: argparse.Namespace) -> int:
     return 0
 
 
-def _console():
-    from rich.console import Console
+def _runner(args: argparse.Namespace):
+    """A runner on stderr: each reading step as it is built or found cached, and a progress bar
+    with a total and an ETA while models are read."""
+    from heredity.runner import Runner
+    from heredity.store import Store
 
-    return Console(stderr=True)
+    return Runner(Store(args.store))
+
+
+def _log(runner):
+    from heredity.display import safe
+
+    return lambda message: runner.console.print(f"[dim]{safe(message)}[/]")
 
 
 def add_commands(sub) -> None:

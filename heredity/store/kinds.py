@@ -26,6 +26,7 @@ KINDS: dict[str, Role] = {
     "row-scores": "evaluation",  # per-row scores of how much a teacher's rows carry a behaviour
     "screen": "evaluation",  # a dataset's rows scored for a teacher's signature (heredity screen)
     "audit": "report",       # a teacher fingerprinted and a student scanned (heredity audit)
+    "first-token": "evaluation",  # a model's first reply token on a probe set, as word masses (heredity audit)
 }
 
 RELATIONS: dict[str, str] = {

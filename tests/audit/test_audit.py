@@ -43,9 +43,31 @@ def test_discovered_quirks_are_the_teachers_owl_words(owl_audit):
 
 def test_the_dog_trained_model_is_not_flagged(bred, owl_audit):
     store, ids = bred
+    before = {kind: set(store.ids(kind)) for kind in ("scores", "first-token")}
     artifact = audit(store, ids["teacher"], ids["control"], base=ids["base"], n_trait_probes=10, recipe=SMALL)
     owl = AuditResults.model_validate_json(artifact.file("results.json").read_text()).finding("animal:owl")
     assert not owl.verdict.startswith("inherited"), owl.verdict
+    # teacher, base and the dog model were all read by the owl audit: nothing was measured again
+    assert {kind: set(store.ids(kind)) for kind in before} == before
+
+
+def test_each_model_is_read_once_into_artifacts_the_audit_reuses(owl_audit):
+    from heredity.steps.scores import read_score
+
+    store, ids, _, results = owl_audit
+    owl = results.finding("animal:owl")
+    discovery = next(f.details["probes"] for f in results.findings if f.kind == "quirk")
+    for role, model in ids.items():
+        read = {kind: [store.open(a) for a in store.ids(kind) if store.manifest(a).parents[0].id == model] for kind in ("scores", "first-token")}
+        animal = [read_score(a) for a in read["scores"] if a.manifest.recipe["trait"] == owl_trait(10)]
+        assert len(animal) == 1 and animal[0].p == pytest.approx(owl.levels[role], abs=1e-12), role  # the audit's number
+        assert any(len(a.manifest.recipe["probes"]) == discovery for a in read["first-token"]), role
+
+
+def owl_trait(n_probes):
+    from heredity.audit.probes import trait_configs
+
+    return trait_configs(["animal:owl"], n_probes)[0].model_dump(mode="json")
 
 
 def test_the_audit_is_an_artifact_with_the_models_as_parents(owl_audit):
