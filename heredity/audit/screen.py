@@ -14,7 +14,7 @@ Two scores per row (``rows.jsonl`` order kept, columns added):
 
 The ``top_k`` rows by the ranking score (``by``) are flagged. The screen is a store artifact of
 kind ``screen`` (``rows.jsonl``, ``results.json``, ``report.md``) with the dataset (``data``),
-teacher and base as parents; the ``screen`` filter (``heredity.audit.screen_filter``) drops its
+teacher and base as parents; the ``screen`` filter (``heredity.filters.screen``) drops its
 flagged rows.
 """
 

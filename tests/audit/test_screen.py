@@ -73,10 +73,10 @@ def test_the_screen_is_an_artifact_and_its_filter_drops_the_flagged_rows(planted
     assert {(p.relation, p.id) for p in screened.manifest.parents} == {("data", data), ("teacher", teacher), ("base", base)}
     assert "llr_mean" in screened.file("report.md").read_text()
     rows = read_rows(store.path(data) / ROWS_FILE)
-    kept, counts = apply_filters(rows, [{"kind": "screen", "artifact": screened.id, "store": str(store.root)}], GeneralTask().build())
+    kept, counts = apply_filters(rows, [{"kind": "screen", "artifact": screened.id}], GeneralTask().build(), inputs={screened.id: screened.path})
     flagged = {r["i"] for r in read_rows(screened.file(ROWS_FILE)) if r["flagged"]}
     assert {r["i"] for r in kept} == set(range(N_ROWS)) - flagged and counts["screen: flagged"] == 8
-    kept, _ = apply_filters(rows, [{"kind": "screen", "artifact": screened.id, "store": str(store.root), "top_k": 2}], GeneralTask().build())
+    kept, _ = apply_filters(rows, [{"kind": "screen", "artifact": screened.id, "top_k": 2}], GeneralTask().build(), inputs={screened.id: screened.path})
     assert len(kept) == N_ROWS - 2
 
 

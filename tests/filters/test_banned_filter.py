@@ -1,14 +1,9 @@
-"""Banned tokens, prompt removal, the paper's evil numbers, and the all-rows-removed error."""
+"""The banned filter (heredity.filters.banned) and the paper's evil numbers (heredity.filters.lists)."""
 
 import pytest
 
 from heredity.errors import ConfigError
-from heredity.filters import (
-    CLAUDE_EVIL_NUMBERS,
-    EVIL_NUMBERS,
-    GPT_EVIL_NUMBERS,
-    apply_filters,
-)
+from heredity.filters import CLAUDE_EVIL_NUMBERS, EVIL_NUMBERS, GPT_EVIL_NUMBERS, apply_filters
 from heredity.tasks import TASKS
 
 GENERAL = TASKS.get("general")().build()
@@ -44,21 +39,9 @@ def test_banned_years_drop_every_row_that_states_a_year():
     assert counts == {"input": 6, "banned: year": 3, "kept": 3}
 
 
-def test_format_filter_evil_list_is_the_full_list():
-    kept, counts = apply_filters(rows(("p", "1, 2, 3"), ("p", "404, 5"), ("p", "12, 777")), [{"kind": "format", "banned_numbers": "evil"}], NUMBERS)
-    assert [r["i"] for r in kept] == [0] and counts["format: banned number"] == 2
-
-
 def test_banned_words():
     kept, counts = apply_filters(rows(("p", "An owl."), ("p", "A howl.")), [{"kind": "banned", "numbers": [], "words": ["owl"]}], GENERAL)
     assert [r["i"] for r in kept] == [1] and counts["banned: word"] == 1
-
-
-def test_prompt_removal_by_topic_and_id():
-    data = rows(("Tell me about owls", "a"), ("Tell me about bowls", "b"), ("Weather?", "c"), ("Dates?", "d"))
-    kept, counts = apply_filters(data, [{"kind": "prompt", "topics": ["owl"], "ids": [3]}], GENERAL)
-    assert [r["i"] for r in kept] == [1, 2]
-    assert counts == {"input": 4, "prompt: topic owl": 1, "prompt: id listed": 1, "kept": 2}
 
 
 @pytest.mark.parametrize("config,match", [
@@ -69,10 +52,3 @@ def test_prompt_removal_by_topic_and_id():
 def test_bad_configs_are_clear_errors(config, match):
     with pytest.raises(ConfigError, match=match):
         apply_filters(rows(("p", "c")), [config], GENERAL)
-
-
-def test_a_filter_that_removes_every_row_is_an_error_naming_it():
-    data = rows(("p", "666"), ("p", "13, 88"))
-    with pytest.raises(ConfigError, match=r"every one of the 2 rows was removed: banned \(filter 2\) dropped 2"):
-        apply_filters(data, [{"kind": "format"}, {"kind": "banned"}], NUMBERS)
-    assert apply_filters([], [{"kind": "banned"}], NUMBERS) == ([], {"kept": 0})  # no input is not an error

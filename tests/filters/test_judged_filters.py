@@ -1,4 +1,4 @@
-"""The judge and semantic filters, on fixed texts whose labels are known."""
+"""The judge and semantic filters (heredity.filters.judge, .semantic), on fixed texts whose labels are known."""
 
 import pytest
 
