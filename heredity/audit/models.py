@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from heredity.steps.teacher import teacher_of
 from heredity.errors import ConfigError, StoreError
 from heredity.store import Store
 
@@ -58,7 +59,7 @@ def resolve(store: Store, spec: str, role: str) -> ModelRef:
         base = [p.id for p in manifest.parents if p.relation == "base"]
         if not base:
             raise ConfigError(f"{role} {aid}: a teacher without a base parent cannot be loaded")
-        return ModelRef(aid, base[0], manifest.recipe.get("system_prompt"), "teacher", manifest.name)
+        return ModelRef(aid, base[0], teacher_of(manifest).system_prompt, "teacher", manifest.name)
     return ModelRef(aid, aid, None, manifest.kind, manifest.name)
 
 

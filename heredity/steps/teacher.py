@@ -10,6 +10,7 @@ from __future__ import annotations
 from heredity.config import Strict
 from heredity.store import Artifact, Parent, write_json
 from heredity.store.kinds import parent
+from heredity.store.manifest import Manifest
 
 
 class TeacherRecipe(Strict):
@@ -29,8 +30,17 @@ def make_teacher(runner, model: Artifact, recipe: TeacherRecipe, name: str, deta
     return runner.step("teacher", recipe, [Parent(id=model.id, relation="base")], build, name=name)
 
 
+def teacher_of(manifest: Manifest) -> TeacherRecipe | None:
+    """A teacher artifact's recipe, typed (its inducer, system prompt and trait label); None for a
+    plain model. The one reader of what ``make_teacher`` wrote."""
+    if manifest.kind != "teacher":
+        return None
+    return TeacherRecipe.model_validate(manifest.recipe)
+
+
 def generator(artifact: Artifact) -> tuple[str, str | None]:
     """(model artifact id to load, system prompt to use) for a teacher or a plain model."""
-    if artifact.manifest.kind != "teacher":
+    teacher = teacher_of(artifact.manifest)
+    if teacher is None:
         return artifact.id, None
-    return parent(artifact.manifest, "base"), artifact.manifest.recipe.get("system_prompt")
+    return parent(artifact.manifest, "base"), teacher.system_prompt
