@@ -19,10 +19,11 @@ console = Console(stderr=True)
 _ENVIRONMENT_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOTDIR)
 
 
-def _store(args: argparse.Namespace):
+def _store(args: argparse.Namespace, *, create: bool = False):
+    """The store; only the command that builds (``run``) may create one."""
     from heredity.store import Store
 
-    return Store(args.store)
+    return Store(args.store, create=create)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -32,7 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_experiment(Path(args.file))
     executor = EXECUTORS.get(args.executor)(address=args.address, workers=args.workers)
-    runner = Runner(_store(args), console=console, quiet=args.quiet, executor=executor)
+    runner = Runner(_store(args, create=True), console=console, quiet=args.quiet, executor=executor)
     console.print(f"[bold]heredity run[/] {safe(args.file)} [dim](store {safe(runner.store.root)})[/]")
     try:
         report = EXPERIMENTS.get(config.kind).run(config, runner)
@@ -77,7 +78,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     if args.format == "dot":
         from heredity.store.exports import dot
 
-        print(dot.to_dot(graph), end="")
+        print(plain_block(dot.to_dot(graph)), end="")  # labels are data: no raw ESC/BEL/CR reach a terminal
         return 0
     ups = lineage.ancestors(store, aid) if args.direction in ("up", "both") else []
     downs = lineage.descendants(store, aid) if args.direction in ("down", "both") else []
@@ -148,7 +149,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     require_closure(store, shown, f"export {aid}")
     text = export(store, aid, args.format)
     if not args.output:
-        sys.stdout.write(text)
+        sys.stdout.write(plain_block(text))  # names and prompts are data: no raw ESC/BEL/CR reach a terminal
         return 0
     write_atomic(Path(args.output), text)  # an exclusive random temp name beside it, then rename: no link is followed
     console.print(f"wrote {safe(args.output)}")
@@ -178,13 +179,27 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    print(f"indexed {_store(args).reindex()} artifacts")
-    return 0
+    store = _store(args)
+    done = store.reindex()
+    trust = done.not_vouched if args.trust_all else [store.resolve(t) for t in args.trust or []]
+    if trust:
+        for aid, digest in store.trust(trust):
+            print(f"TRUSTED {aid}: content digest {digest} recorded on your word (logged in {store.root / 'trust.log'})")
+        done = store.reindex()  # a trusted child now vouches for the parents it recorded
+    for line in done.unreadable:
+        print(f"SKIP {plain(line)}")
+    for aid in done.not_vouched:
+        print(f"NOT VOUCHED {aid}: no digest was recorded for it and no vouched child recorded its content; it is refused "
+              f"until you check it and run `heredity reindex --trust {aid}`")
+    print(f"indexed {done.count} artifacts; {len(done.tied)} digests tied to their children's records, "
+          f"{len(done.not_vouched)} not vouched for")
+    return 1 if done.not_vouched or done.unreadable else 0
 
 
 def cmd_view(args: argparse.Namespace) -> int:
-    from heredity.report.view import make_server
+    from heredity.report.view import check_host, make_server
 
+    check_host(args.host, args.allow_remote)  # before the store: the refusal does not depend on it
     server = make_server(_store(args), args.host, args.port, allow_remote=args.allow_remote)
     host, port = server.server_address[:2]
     console.print(f"serving the store's reports at http://{'[' + host + ']' if ':' in host else host}:{port}/ (Ctrl-C stops)", markup=False, highlight=False)
@@ -236,7 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind")
     p.set_defaults(func=cmd_ls)
 
-    p = sub.add_parser("reindex", help="rebuild the index from the manifests")
+    p = sub.add_parser("reindex", help="rebuild the index from the manifests; exit 1 if it cannot vouch for every artifact")
+    p.add_argument("--trust", action="append", metavar="ID",
+                   help="record ID's current content digest on your word (a legacy store, an archive without its index); logged")
+    p.add_argument("--trust-all", action="store_true", help="--trust every artifact reindex could not vouch for")
     p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser("view", help="serve the store's reports as HTML (loopback only unless --allow-remote)")

@@ -108,14 +108,10 @@ def test_resume_after_interrupt_gives_identical_weights(tiny_lm):
 
 def _fresh_store_with(store, model_id):
     """A second store holding only the same base model, so the same recipe builds afresh."""
-    import shutil
-
     from heredity.store import Store
 
     other = Store(store.root.parent / "second-store")
-    if not other.exists(model_id):
-        shutil.copytree(store.path(model_id), other.path(model_id))
-        other.reindex()
+    other.copy_from(store, model_id)  # with the digest the first store recorded (a copied folder alone is refused)
     return other
 
 
