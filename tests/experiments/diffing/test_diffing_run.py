@@ -38,9 +38,9 @@ def run(root: Path, experiment: dict, tmp_path: Path, capsys) -> dict:
     return json.loads((report / "results.json").read_text())
 
 
-def diffing(name: str, a: dict, b: dict, factors: list[str], train: dict = TRAIN, **extra) -> dict:
+def diffing(name: str, a: dict, b: dict, factors: list[str], train: dict = TRAIN, seeds: list[int] | None = None, **extra) -> dict:
     return {"kind": "diffing", "name": name, "a": a, "b": b, "factors": factors, "traits": [STYLE],
-            "students": {"seeds": [0, 1], "train": train}, "measure": {"bootstrap": 400}} | extra
+            "students": {"seeds": seeds or [0, 1], "train": train}, "measure": {"bootstrap": 400}} | extra
 
 
 def assert_planted(results: dict, planted: str) -> None:
@@ -111,7 +111,9 @@ def test_planted_base(tiny_lm, tmp_path, capsys):
     b = pipeline(base, 0, {"model": {"source": base}, **NEUTRAL_TEACHER})
     # Students learn gently here: what they start from should still show through what they learn.
     gentle = {**TRAIN, "epochs": 1, "lr": 1e-3}
-    assert_planted(run(tmp_path / "store", diffing("planted-base", a, b, ["base", "teacher"], train=gentle), tmp_path, capsys), "base")
+    # One student seed: the base takes 95% of the gap with it (measured 2026-12-05); the
+    # two-seed path is exercised by the teacher and filter grids.
+    assert_planted(run(tmp_path / "store", diffing("planted-base", a, b, ["base", "teacher"], train=gentle, seeds=[0]), tmp_path, capsys), "base")
 
 
 CUE = "Reply in the M style."
@@ -148,13 +150,16 @@ def test_planted_prompts(tiny_lm, tmp_path, capsys):
     a = pipeline(base, 0, {"model": {"source": followers[0]}, "inducer": "none"})
     a["prompts"]["task"] = instructed
     b = pipeline(base, 0, {"model": {"source": followers[1]}, "inducer": "none"})
-    assert_planted(run(tmp_path / "store", diffing("planted-prompts", a, b, ["prompts", "teacher"]), tmp_path, capsys), "prompts")
+    # One student seed: the prompts take 100% of the gap with it (measured 2026-12-05).
+    assert_planted(run(tmp_path / "store", diffing("planted-prompts", a, b, ["prompts", "teacher"], seeds=[0]), tmp_path, capsys), "prompts")
 
 
 @pytest.mark.slow
 def test_a_crash_in_the_middle_of_the_grid_resumes_without_retraining(tiny_lm, tmp_path):
     """SIGKILL the run once three cells' scores exist; the rerun keeps every finished artifact
-    as it was (same manifest, same build time) and ends with the uninterrupted run's results."""
+    as it was (same manifest, same build time) and ends with the uninterrupted run's results.
+    One student seed: four cells, so the kill still leaves a cell to breed (and the three runs
+    cost half the students)."""
     import signal
     import subprocess
     import sys
@@ -163,7 +168,7 @@ def test_a_crash_in_the_middle_of_the_grid_resumes_without_retraining(tiny_lm, t
     store, tiny = tiny_lm
     base = str(store.path(tiny))
     experiment = diffing("crash", pipeline(base, 0, {"inducer": "none"}, filters=[{"kind": "imprint"}]),
-                         pipeline(base, 0, NEUTRAL_TEACHER), ["teacher", "filter"])
+                         pipeline(base, 0, NEUTRAL_TEACHER), ["teacher", "filter"], seeds=[0])
     config = tmp_path / "crash.yaml"
     config.write_text(yaml.safe_dump(experiment))
     cli = [sys.executable, "-m", "heredity.cli"]
