@@ -38,22 +38,23 @@ class FinetuneInducer(InducerConfig):
     _defaults_are_implicit = implicit_defaults(filters=[], temperature=1.0)  # ids from before them stay
 
     def make(self, runner, base, trait, name):
-        from heredity.cell import CellSpec, breed
-        from heredity.steps.dataset import DatasetRecipe
+        # The steps of a cell, composed here (an inducer is a step; the cell is the experiments'
+        # layer above): the plain base writes, the imprint filter rewrites, one student learns.
+        from heredity.steps.dataset import DatasetRecipe, make_dataset
         from heredity.steps.prompts import PromptsRecipe, make_prompts
-        from heredity.steps.rollouts import RolloutsRecipe
-        from heredity.steps.student import StudentRecipe
+        from heredity.steps.rollouts import RolloutsRecipe, make_rollouts
+        from heredity.steps.student import StudentRecipe, make_student
 
         if trait is None or trait.build().imprint is None:
             raise ConfigError(f"inducer finetune: the trait ({trait_label(trait) or 'none'}) cannot rewrite text; only traits with an imprint (style, date-confusion) can")
         plain = make_teacher(runner, base, TeacherRecipe(inducer="none"), name="plain teacher")
         prompts = make_prompts(runner, PromptsRecipe(task=self.task, n=self.prompts, seed=self.prompt_seed), name="induction prompts")
-        cell = breed(runner, CellSpec(
-            name=f"{name} induction", base=base, teacher=plain, prompts=prompts,
-            rollouts=RolloutsRecipe(task=self.task, temperature=self.temperature,
-                                    max_new_tokens=self.task.build().max_new_tokens, seed=self.prompt_seed),
-            dataset=DatasetRecipe(filters=[*self.filters, {"kind": "imprint"}], task=self.task, trait=trait),
-            student=StudentRecipe(train=self.train, task=self.task), seeds=(self.train.seed,),
-        ))
+        rollouts = make_rollouts(runner, plain, prompts, RolloutsRecipe(
+            task=self.task, temperature=self.temperature, max_new_tokens=self.task.build().max_new_tokens, seed=self.prompt_seed,
+        ), name=f"{plain.manifest.name} rollouts")
+        dataset = make_dataset(runner, rollouts, DatasetRecipe(filters=[*self.filters, {"kind": "imprint"}], task=self.task, trait=trait),
+                               name=f"{name} induction data")
+        student = make_student(runner, base, dataset, StudentRecipe(train=self.train, task=self.task), teacher=plain,
+                               name=f"{name} induction s{self.train.seed}")
         recipe = TeacherRecipe(inducer="finetune", trait=trait_label(trait))
-        return make_teacher(runner, cell.students[0], recipe, name=name, detail=f"fine-tuned on {cell.dataset.id}")
+        return make_teacher(runner, student, recipe, name=name, detail=f"fine-tuned on {dataset.id}")
