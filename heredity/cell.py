@@ -5,7 +5,8 @@
 
 ``breed(runner, spec)`` runs it as store steps, so a step another cell already built is a cache
 hit: one teacher's rollouts on a prompt set serve every cell that uses them. Transmission arms,
-diffing's crossed cells, generations and inducers that fine-tune all call ``breed``.
+diffing's crossed cells and generations call ``breed``; the fine-tune inducer, itself a step,
+composes the same steps (a step may not reach up to this layer).
 """
 
 from __future__ import annotations
