@@ -58,6 +58,6 @@ def breed(runner, spec: CellSpec) -> Cell:
         student = make_student(runner, spec.base, dataset, recipe, teacher=spec.teacher, name=f"{spec.name} s{seed}")
         students.append(student)
         for m in spec.measures:
-            trait = m.trait.build().name
+            trait = m.trait.built.name
             scores.setdefault(trait, []).append(measure(runner, student, m, name=f"{spec.name} s{seed} ({trait})"))
     return Cell(rollouts, dataset, tuple(students), {k: tuple(v) for k, v in scores.items()})

@@ -6,6 +6,7 @@ in ``heredity.experiments``; the YAML's ``kind`` field picks which.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,24 @@ class Strict(BaseModel):
     """Base for every recipe and experiment model: unknown keys are errors, values are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BuiltOnce(Strict):
+    """A plug-in config whose ``build()`` makes a heavier object (a trait, a task): ``built`` is
+    that object, made once per config. The cache is not part of the config: it is left out of
+    pickles (a built trait holds closures; Ray ships configs to workers, which build their own)."""
+
+    @cached_property
+    def built(self) -> Any:
+        return self.build()
+
+    def build(self) -> Any:  # overridden by each plug-in base with its abstract, typed build()
+        raise TypeError(f"{type(self).__name__} has no build()")
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if k != "built"}
+        return state
 
 
 def implicit_defaults(**defaults: Any):

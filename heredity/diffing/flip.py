@@ -18,6 +18,7 @@ rows are scored exactly as a student would be trained on them.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Literal
 
@@ -40,9 +41,10 @@ def aggregate(values: Sequence[np.ndarray], how: str) -> np.ndarray:
 class RowScorer(Strict):
     """A flip-set scorer: how much each of pipeline A's rows carries the behaviour."""
 
+    @abstractmethod
     def score(self, *, clean, trait_model, tokenizer, rows: Sequence[dict], trait=None,
               clean_system: str | None = None, trait_system: str | None = None) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+        ...
 
 
 @SCORERS.register("llr")

@@ -16,20 +16,22 @@ the same artifact. An executor is a class registered by name::
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from heredity.registry import Registry
 
 
-class Executor:
+class Executor(ABC):
     """``options``: what the command line gave (``--address`` for a cluster, ``--workers``)."""
 
     def __init__(self, **options):
         self.options = options
 
-    def breed_all(self, runner, specs: Sequence) -> list:  # pragma: no cover - abstract
+    @abstractmethod
+    def breed_all(self, runner, specs: Sequence) -> list:
         """The ``Cell`` of every spec, in the specs' order."""
-        raise NotImplementedError
+        ...
 
 
 EXECUTORS: Registry[type[Executor]] = Registry("executor")

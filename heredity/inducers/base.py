@@ -19,6 +19,8 @@ and an experiment file says ``inducer: {kind: shout}``.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 from heredity.config import Strict
 from heredity.registry import Registry
 from heredity.store import Artifact
@@ -27,13 +29,14 @@ from heredity.store import Artifact
 class InducerConfig(Strict):
     kind: str
 
-    def make(self, runner, base: Artifact, trait, name: str) -> Artifact:  # pragma: no cover - abstract
+    @abstractmethod
+    def make(self, runner, base: Artifact, trait, name: str) -> Artifact:
         """The teacher: ``base`` given ``trait`` (a trait config, or None for a trait-free teacher)."""
-        raise NotImplementedError
+        ...
 
 
 INDUCERS: Registry[type[InducerConfig]] = Registry("inducer")
 
 
 def trait_label(trait) -> str:
-    return trait.build().name if trait is not None else ""
+    return trait.built.name if trait is not None else ""

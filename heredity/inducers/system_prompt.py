@@ -19,5 +19,5 @@ class SystemPromptInducer(InducerConfig):
     def make(self, runner, base, trait, name):
         if self.prompt is None and trait is None:
             raise ConfigError("inducer system-prompt needs a trait to prompt for, or a prompt of its own")
-        prompt = self.prompt if self.prompt is not None else trait.build().system_prompt()
+        prompt = self.prompt if self.prompt is not None else trait.built.system_prompt()
         return make_teacher(runner, base, TeacherRecipe(inducer="system-prompt", system_prompt=prompt, trait=trait_label(trait)), name)

@@ -21,6 +21,7 @@ A new judge kind is one file in this package::
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -76,7 +77,7 @@ def load_rubrics(trait: str) -> dict[str, Rubric]:
     return out
 
 
-class Judge:
+class Judge(ABC):
     """A built judge: ``score(texts)`` -> one number per text on ``rubric``'s scale."""
 
     kind = "judge"
@@ -84,8 +85,9 @@ class Judge:
     def __init__(self, rubric: Rubric):
         self.rubric = rubric
 
-    def score(self, texts: Sequence[str]) -> list[float]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def score(self, texts: Sequence[str]) -> list[float]:
+        ...
 
     def decide(self, texts: Sequence[str]) -> list[bool]:
         """Whether each text shows the behaviour (score >= the rubric's threshold)."""
@@ -111,8 +113,9 @@ class JudgeConfig(Strict):
 
     kind: str
 
-    def build(self, rubric: Rubric) -> Judge:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def build(self, rubric: Rubric) -> Judge:
+        ...
 
 
 JUDGES: Registry[type[JudgeConfig]] = Registry("judge")

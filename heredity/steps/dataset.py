@@ -40,7 +40,7 @@ def make_dataset(runner, rollouts: Artifact, recipe: DatasetRecipe, name: str = 
 
     def build(ctx):
         rows = read_rows(rollouts.file(ROWS_FILE))
-        kept, counts = apply_filters(rows, list(recipe.filters), recipe.task.build(), recipe.trait.build() if recipe.trait else None,
+        kept, counts = apply_filters(rows, list(recipe.filters), recipe.task.built, recipe.trait.built if recipe.trait else None,
                                      inputs={reference: artifact.path for reference, artifact in inputs.items()})
         if recipe.max_rows is not None:
             kept = kept[: recipe.max_rows]

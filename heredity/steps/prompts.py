@@ -17,7 +17,7 @@ class PromptsRecipe(Strict):
 
 def make_prompts(runner, recipe: PromptsRecipe, name: str = "") -> Artifact:
     def build(ctx):
-        prompts = recipe.task.build().prompts(recipe.n, recipe.seed)
+        prompts = recipe.task.built.prompts(recipe.n, recipe.seed)
         ctx.summary = {"prompts": write_rows(ctx.out / "prompts.jsonl", ({"i": i, "prompt": p} for i, p in enumerate(prompts)))}
 
     return runner.step("prompts", recipe, [], build, name=name or recipe.task.kind)

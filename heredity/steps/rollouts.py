@@ -50,7 +50,7 @@ class GenerationSettings(Sampling):
         from heredity.models.backends import resolve
 
         return RolloutsRecipe(task=task, **self.model_dump(exclude={"max_new_tokens", "backend"}),
-                              max_new_tokens=self.max_new_tokens or task.build().max_new_tokens, backend=resolve(self.backend))
+                              max_new_tokens=self.max_new_tokens or task.built.max_new_tokens, backend=resolve(self.backend))
 
 
 def make_rollouts(runner, teacher: Artifact, prompts: Artifact, recipe: RolloutsRecipe, name: str = "") -> Artifact:
@@ -66,7 +66,7 @@ def make_rollouts(runner, teacher: Artifact, prompts: Artifact, recipe: Rollouts
 
         model_id, system = generator(teacher)
         dtype = resolve_dtype(recipe.dtype)
-        task = recipe.task.build()
+        task = recipe.task.built
         items = read_rows(prompts.file("prompts.jsonl"))
         if recipe.backend == "vllm":
             texts = _vllm_texts(runner, model_id, system, items, recipe, task, dtype, name)

@@ -33,7 +33,7 @@ def make_row_scores(runner, rollouts: Artifact, trait_teacher: Artifact, clean_t
         clean_model = trait_model if clean_id == trait_id else load_artifact(runner.store, clean_id)[0]
         with runner.progress(f"scoring rows {name}", None, unit="models"):
             scores = recipe.scorer.score(clean=clean_model, trait_model=trait_model, tokenizer=tokenizer, rows=rows,
-                                         trait=recipe.trait.build(), clean_system=clean_system, trait_system=trait_system)
+                                         trait=recipe.trait.built, clean_system=clean_system, trait_system=trait_system)
         write_rows(ctx.out / SCORES_FILE, ({"i": r["i"], "score": float(s)} for r, s in zip(rows, scores)))
         ctx.summary = {"rows": len(rows), "max": float(max(scores)), "min": float(min(scores))}
 

@@ -46,7 +46,7 @@ def measure(runner, subject: Artifact, recipe: ScoresRecipe, name: str = "") -> 
 
         model_id, system = generator(subject)
         model, tokenizer = load_artifact(runner.store, model_id)
-        score = ESTIMATORS.get(recipe.estimator)(model, tokenizer, recipe.trait.build(), recipe, system)
+        score = ESTIMATORS.get(recipe.estimator)(model, tokenizer, recipe.trait.built, recipe, system)
         write_json(ctx.out / "scores.json", score.model_dump(mode="json"))
         ctx.summary = {"p": score.p, "ci": list(score.ci), "n": score.n}
 

@@ -58,4 +58,4 @@ def _grammar(runner, base: Artifact, recipe: StudentRecipe):
 
     from heredity.steps.models import model_ref
 
-    return recipe.task.build().grammar(AutoTokenizer.from_pretrained(model_ref(runner.store, base.id).root))
+    return recipe.task.built.grammar(AutoTokenizer.from_pretrained(model_ref(runner.store, base.id).root))

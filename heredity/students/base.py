@@ -20,6 +20,7 @@ and an experiment file says ``student: {train: {mode: echo}}``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,14 +46,15 @@ class StudentJob:
     progress: Callable[..., None] | None = None
 
 
-class StudentKind:
+class StudentKind(ABC):
     """``needs_teacher``: the kind reads the teacher model itself (not only its text), so the
     student artifact gets a ``teacher`` parent and both must share a tokenizer."""
 
     needs_teacher: bool = False
 
-    def train(self, job: StudentJob) -> dict[str, Any]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def train(self, job: StudentJob) -> dict[str, Any]:
+        ...
 
 
 STUDENT_KINDS: Registry[type[StudentKind]] = Registry("student kind")

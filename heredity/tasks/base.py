@@ -21,26 +21,28 @@ Adding a task is one small file in this package (it is imported automatically)::
 from __future__ import annotations
 
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from heredity.config import Strict
+from heredity.config import BuiltOnce
 from heredity.registry import Registry
 
 
-class TaskConfig(Strict):
+class TaskConfig(BuiltOnce):
     """Base of every task config: a ``kind`` literal (the registry key) and ``build()``."""
 
     kind: str
     max_new_tokens: int = 64
 
-    def build(self) -> Task:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def build(self) -> Task:
+        ...
 
 
 TASKS: Registry[type[TaskConfig]] = Registry("task")
 
 
-class Task:
+class Task(ABC):
     """A built task. Subclasses implement ``prompts`` and ``format_problem``."""
 
     name: str = "task"
@@ -49,9 +51,10 @@ class Task:
         self.config = config
         self.max_new_tokens = config.max_new_tokens
 
-    def prompts(self, n: int, seed: int) -> list[str]:  # pragma: no cover - abstract
+    @abstractmethod
+    def prompts(self, n: int, seed: int) -> list[str]:
         """n user messages, the same for the same seed."""
-        raise NotImplementedError
+        ...
 
     def format_problem(self, text: str) -> str | None:
         """Why a completion is malformed (a short reason), or None when it is well formed."""

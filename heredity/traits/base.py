@@ -27,23 +27,25 @@ Adding a third trait is one small file in this package (it is imported automatic
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from heredity.config import Strict
+from heredity.config import BuiltOnce
 from heredity.errors import ConfigError
 from heredity.registry import Registry
 
 
-class TraitConfig(Strict):
+class TraitConfig(BuiltOnce):
     """Base of every trait config: a ``kind`` literal (the registry key) and ``build()``."""
 
     kind: str
     n_probes: int | None = None  # use only the first n probes (None: all); for quick runs
 
-    def build(self) -> Trait:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def build(self) -> Trait:
+        ...
 
     def _probes(self, probes: list[str]) -> list[str]:
         if self.n_probes is None:

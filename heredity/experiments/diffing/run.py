@@ -115,7 +115,7 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
     factors = list(config.factors)
     grid = Grid(config, runner)
     cells = grid.breed(runner, {design.key(c, factors): grid.spec(c, design.name(c)) for c in design.cells(factors)})
-    names = [t.build().name for t in config.traits]
+    names = [t.built.name for t in config.traits]
     scale = config.measure.scale
     # On a log scale every exact per-probe 0 of the grid (and of its arms) reads as one floor, the
     # largest mass the estimator skipped in any cell: a zero in A and one in B read the same, and

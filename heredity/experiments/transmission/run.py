@@ -65,12 +65,12 @@ class Plan:
 def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     distill = STUDENT_KINDS.get(config.student.train.mode).needs_teacher
     base = import_base(runner, config.base)
-    trait_name = config.trait.build().name
+    trait_name = config.trait.built.name
     teacher = config.inducer.make(runner, base, config.trait, name=f"{trait_name} teacher")
     plain = INDUCERS.get("none")().make(runner, base, None, name="plain teacher")
     if distill:  # the specificity control: a teacher with another target
         control_teacher = INDUCERS.get("system-prompt")().make(
-            runner, base, config.control_trait, name=f"{config.control_trait.build().name} teacher")
+            runner, base, config.control_trait, name=f"{config.control_trait.built.name} teacher")
     else:  # the trait-free control: the base answering the same prompts
         control_teacher = plain
     measures = [config.measure.recipe(config.trait)]
@@ -118,7 +118,7 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
         extra = [measure(runner, base, measures[1], name="base (control trait)"),
                  measure(runner, control_teacher, measures[1], name="control teacher (control trait)")]
         plan.inputs += extra
-        control_trait = ControlTrait(trait=config.control_trait.build().name, base=combine_seeds(extra[:1])[1],
+        control_trait = ControlTrait(trait=config.control_trait.built.name, base=combine_seeds(extra[:1])[1],
                                      control_teacher=combine_seeds(extra[1:])[1])
     results = TransmissionResults(
         experiment=config.name, trait=trait_name, estimator=config.measure.estimator, mode=config.student.train.mode,
@@ -142,7 +142,7 @@ def _arm(config: TransmissionConfig, student: Cell, control: Cell, trait_name: s
     c, c_summary = combine_seeds(control.scores[trait_name])
     specificity = None
     if config.control_trait is not None and len(student.scores) > 1:
-        name = config.control_trait.build().name
+        name = config.control_trait.built.name
         s2, s2_summary = combine_seeds(student.scores[name])
         c2, c2_summary = combine_seeds(control.scores[name])
         # Mirrored: the control-trait student should score higher on its own target.
@@ -157,7 +157,7 @@ def _arm(config: TransmissionConfig, student: Cell, control: Cell, trait_name: s
 def _compare_base(plan: Plan, source: str, student: Cell, control: Cell) -> OtherBase:
     """Students of another base on the very same data as the matched ones, each against a
     control of its own base."""
-    trait_name = plan.config.trait.build().name
+    trait_name = plan.config.trait.built.name
     s, s_summary = combine_seeds(student.scores[trait_name])
     c, c_summary = combine_seeds(control.scores[trait_name])
     return OtherBase(base=source, student=s_summary, control=c_summary, inheritance=compare(s, c))

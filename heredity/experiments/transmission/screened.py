@@ -43,7 +43,7 @@ def screen_arm(runner, plan, cells: dict, teacher, prompts) -> ScreenArm:
     specs = {how: plan.spec(f"{s.arm} {how}-drop student", plan.base, teacher, prompts, [], data=d) for how, d in data.items()}
     bred = plan.breed_all(runner, specs)
 
-    trait = plan.measures[0].trait.build().name
+    trait = plan.measures[0].trait.built.name
     control, _ = combine_seeds(cells[(s.arm, "control", None)].scores[trait])
     students, parts = {}, {}
     for how, cell in bred.items():
