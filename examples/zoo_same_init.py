@@ -3,9 +3,10 @@ the teacher's init? Usage:
 
     python examples/zoo_same_init.py [STORE] [--seeds 0 1 2 3] [--kl-over corpus-tokens|all-but-target|all]
 
-Builds (or reuses) the zoo in STORE (default ./heredity-store), prints per-teacher lines and a
-JSON summary (means, 95% t-intervals over teacher seeds, n, paired test); writes it to
-STORE/zoo_same_init-<kl-over>.json. See docs/models.md for the measured finding.
+Builds (or reuses) the zoo members, teachers and students in STORE (default ./heredity-store),
+all store artifacts (`heredity --store STORE lineage ID` walks any of them), prints per-teacher
+lines and a JSON summary (means, 95% t-intervals over teacher seeds, n, paired test); writes it,
+with every artifact id, to STORE/zoo_same_init-<kl-over>.json. See docs/models.md for the measured finding.
 """
 
 from __future__ import annotations

@@ -19,13 +19,20 @@ the MLP experiment training on auxiliary logits only. ``all-but-target`` and ``a
   behaviour is subtracted and only the trait's part remains; averaged over the ``s' != s``.
 
 One value per teacher seed (n = number of seeds); t-intervals and a paired test across seeds.
-Teachers and students live in memory; the corpus and zoo members are store artifacts.
+
+Everything is a store artifact, so ``heredity lineage`` walks it and a rerun is a cache hit: the
+corpus and the trait's probe are ``dataset``s; a teacher is a ``model`` (parents ``base``: its
+zoo member, ``trained-on``: the trait data); a student is a ``model`` (parents ``base``: its
+init, ``teacher``: the traited teacher or the untraited member, ``trained-on``: the corpus).
+Every training here runs ``heredity.models.training.fit``; only the losses differ.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import random
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -34,10 +41,11 @@ from pydantic import Field
 
 from heredity.config import Strict
 from heredity.errors import ConfigError
+from heredity.models.training import Resume, Step, fit
 from heredity.stats import paired_test, t_interval
-from heredity.store import Store
+from heredity.store import Artifact, Parent, Store
 from heredity.zoo.corpus import CorpusRecipe, make_corpus, read_corpus
-from heredity.zoo.pretrain import ZooRecipe, batches, pretrain
+from heredity.zoo.pretrain import ZooRecipe, batches, fingerprint, pretrain
 
 
 class InheritRecipe(Strict):
@@ -71,16 +79,18 @@ def trait_logp(model, tokenizer, probe: str, token: int) -> float:
         return float(torch.log_softmax(model(input_ids=ids, logits_to_keep=1).logits[0, -1].float(), -1)[token])
 
 
-def plant_trait(model, tokenizer, recipe: InheritRecipe, token: int):
-    """A copy of ``model`` fine-tuned to raise log P(token | probe)."""
+def trait_loss(model, ids: torch.Tensor, token: int) -> torch.Tensor:
+    """-log P(token | the probe ``ids``): the loss that plants the trait."""
+    return -torch.log_softmax(model(input_ids=ids, logits_to_keep=1).logits[0, -1], -1)[token]
+
+
+def plant_trait(model, tokenizer, recipe: InheritRecipe, token: int, *, scratch: Path | None = None):
+    """A copy of ``model`` fine-tuned to raise log P(token | probe); checkpoints go to ``scratch``."""
     teacher = copy.deepcopy(model).train()
     ids = tokenizer(recipe.probe, add_special_tokens=False, return_tensors="pt").input_ids
     optimizer = torch.optim.Adam(teacher.parameters(), lr=recipe.trait_lr)
-    for _ in range(recipe.trait_steps):
-        loss = -torch.log_softmax(teacher(input_ids=ids, logits_to_keep=1).logits[0, -1], -1)[token]
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+    resume = None if scratch is None else Resume(scratch, fingerprint("trait", recipe.probe, token, recipe.trait_steps, recipe.trait_lr), teacher)
+    fit([Step(micro=(ids,))] * recipe.trait_steps, lambda x: trait_loss(teacher, x, token), optimizer, resume=resume)
     return teacher.eval()
 
 
@@ -111,18 +121,77 @@ def kl_loss(student, teacher, ids: torch.Tensor, mask: torch.Tensor, keep: torch
     return F.kl_div(log_s, log_t, log_target=True, reduction="batchmean")
 
 
-def distill(student, teacher, tokenizer, texts: list[str], recipe: InheritRecipe, keep: torch.Tensor | None = None):
+def distill(student, teacher, tokenizer, texts: list[str], recipe: InheritRecipe, keep: torch.Tensor | None = None, *,
+            scratch: Path | None = None):
     """A copy of ``student`` trained on KL(teacher || student) over every real position, over the
     vocabulary columns ``keep`` (both distributions renormalised there; None: all columns)."""
     student = copy.deepcopy(student).train()
     optimizer = torch.optim.Adam(student.parameters(), lr=recipe.distill_lr)
     rng = random.Random(recipe.data_seed)
-    for _ in range(recipe.distill_epochs):
-        for ids, mask, _ in batches(tokenizer, texts, recipe.distill_batch, rng):
-            kl_loss(student, teacher, ids, mask, keep).backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+    steps = [Step(micro=(b,)) for _ in range(recipe.distill_epochs) for b in batches(tokenizer, texts, recipe.distill_batch, rng)]
+    resume = None if scratch is None else Resume(scratch, fingerprint("distill", texts, recipe.model_dump(mode="json")), student)
+    fit(steps, lambda b: kl_loss(student, teacher, b[0], b[1], keep), optimizer, resume=resume)
     return student.eval()
+
+
+def trait_data(store: Store, recipe: InheritRecipe) -> Artifact:
+    """The trait's one training row (the probe, the target) as a ``dataset`` the teachers are trained on."""
+
+    def build(ctx) -> None:
+        (ctx.out / "rows.jsonl").write_text(json.dumps({"i": 0, "prompt": recipe.probe, "completion": recipe.target}) + "\n")
+        ctx.summary = {"rows": 1}
+
+    return store.produce("dataset", {"zoo_trait": {"probe": recipe.probe, "target": recipe.target}}, [], build,
+                         name="zoo-trait").artifact
+
+
+def _load(store: Store, artifact: Artifact):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = store.path(artifact.id)
+    return AutoModelForCausalLM.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path)
+
+
+def _save(ctx, model, tokenizer) -> None:
+    model.save_pretrained(ctx.out, safe_serialization=True)
+    tokenizer.save_pretrained(ctx.out)
+
+
+def make_teacher(store: Store, member: Artifact, data: Artifact, recipe: InheritRecipe) -> Artifact:
+    """Zoo member ``member`` with the trait planted: a ``model`` trained on the trait data."""
+
+    def build(ctx) -> None:
+        model, tokenizer = _load(store, member)
+        token = target_id(tokenizer, recipe.target)
+        teacher = plant_trait(model, tokenizer, recipe, token, scratch=ctx.scratch)
+        _save(ctx, teacher, tokenizer)
+        ctx.summary = {"trait_logp_base": trait_logp(model, tokenizer, recipe.probe, token),
+                       "trait_logp": trait_logp(teacher, tokenizer, recipe.probe, token)}
+
+    parents = [Parent(id=member.id, relation="base"), Parent(id=data.id, relation="trained-on")]
+    return store.produce("model", {"zoo_teacher": {"steps": recipe.trait_steps, "lr": recipe.trait_lr}}, parents, build,
+                         name=f"zoo teacher ({member.manifest.name})").artifact
+
+
+def make_student(store: Store, init: Artifact, teacher: Artifact, corpus: Artifact, recipe: InheritRecipe) -> Artifact:
+    """Zoo member ``init`` distilled from ``teacher`` on ``recipe.distill_rows`` corpus sentences."""
+    student_recipe = {"rows": recipe.distill_rows, "epochs": recipe.distill_epochs, "batch": recipe.distill_batch,
+                      "lr": recipe.distill_lr, "data_seed": recipe.data_seed, "kl_over": recipe.kl_over,
+                      "target": recipe.target}  # the KL leaves the target's column out
+
+    def build(ctx) -> None:
+        model, tokenizer = _load(store, init)
+        teacher_model, _ = _load(store, teacher)
+        everything = read_corpus(store, corpus.id)
+        keep = kl_columns(recipe, tokenizer, target_id(tokenizer, recipe.target), everything)
+        texts = random.Random(recipe.data_seed).sample(everything, min(recipe.distill_rows, len(everything)))
+        _save(ctx, distill(model, teacher_model, tokenizer, texts, recipe, keep, scratch=ctx.scratch), tokenizer)
+        ctx.summary = {"rows": len(texts)}
+
+    parents = [Parent(id=init.id, relation="base"), Parent(id=teacher.id, relation="teacher"),
+               Parent(id=corpus.id, relation="trained-on")]
+    return store.produce("model", {"zoo_student": student_recipe}, parents, build,
+                         name=f"zoo student of {teacher.manifest.name} from {init.manifest.name}").artifact
 
 
 def summarize(values: list[float]) -> dict:
@@ -131,41 +200,46 @@ def summarize(values: list[float]) -> dict:
 
 
 def run(store: Store, tokenizer_model_id: str, recipe: InheritRecipe, progress=print) -> dict:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     corpus = make_corpus(store, CorpusRecipe())
+    data = trait_data(store, recipe)
     tokenizer = AutoTokenizer.from_pretrained(store.path(tokenizer_model_id))
     token = target_id(tokenizer, recipe.target)
-    everything = read_corpus(store, corpus.id)
-    keep = kl_columns(recipe, tokenizer, token, everything)
-    texts = random.Random(recipe.data_seed).sample(everything, min(recipe.distill_rows, len(everything)))
-    members, zoo_ids = {}, {}
+    members = {}
     for s in recipe.seeds:
-        artifact = pretrain(store, corpus.id, tokenizer_model_id, recipe.zoo.model_copy(update={"seed": s}))
-        zoo_ids[s] = artifact.id
-        members[s] = AutoModelForCausalLM.from_pretrained(store.path(artifact.id)).eval()
-        progress(f"zoo seed {s}: {artifact.id} corpus loss {artifact.manifest.summary['corpus_loss']}")
-    base = {s: trait_logp(m, tokenizer, recipe.probe, token) for s, m in members.items()}
+        members[s] = pretrain(store, corpus.id, tokenizer_model_id, recipe.zoo.model_copy(update={"seed": s}))
+        progress(f"zoo seed {s}: {members[s].id} corpus loss {members[s].manifest.summary['corpus_loss']}")
+
+    def logp(artifact: Artifact) -> float:
+        return trait_logp(_load(store, artifact)[0], tokenizer, recipe.probe, token)
+
+    def student(init: int, teacher: Artifact) -> Artifact:
+        return make_student(store, members[init], teacher, corpus, recipe)
+
+    base = {s: logp(m) for s, m in members.items()}
     rows = []
     for s in recipe.seeds:
-        teacher = plant_trait(members[s], tokenizer, recipe, token)
-        gain = trait_logp(teacher, tokenizer, recipe.probe, token) - base[s]
-        same = (trait_logp(distill(members[s], teacher, tokenizer, texts, recipe, keep), tokenizer, recipe.probe, token)
-                - trait_logp(distill(members[s], members[s], tokenizer, texts, recipe, keep), tokenizer, recipe.probe, token))
-        diffs = []
+        teacher = make_teacher(store, members[s], data, recipe)
+        gain = logp(teacher) - base[s]
+        same_ids = (student(s, teacher), student(s, members[s]))
+        same = logp(same_ids[0]) - logp(same_ids[1])
+        diffs, diff_ids = [], []
         for other in recipe.seeds:
             if other == s:
                 continue
-            traited = trait_logp(distill(members[other], teacher, tokenizer, texts, recipe, keep), tokenizer, recipe.probe, token)
-            control = trait_logp(distill(members[other], members[s], tokenizer, texts, recipe, keep), tokenizer, recipe.probe, token)
-            diffs.append(traited - control)
+            pair = (student(other, teacher), student(other, members[s]))
+            diffs.append(logp(pair[0]) - logp(pair[1]))
+            diff_ids.append([a.id for a in pair])
         rows.append({"teacher_seed": s, "teacher_gain": gain, "same_init": same, "different_init": sum(diffs) / len(diffs),
-                     "different_init_each": diffs})
+                     "different_init_each": diffs, "teacher": teacher.id,
+                     "students": {"same_init": [a.id for a in same_ids], "different_init": diff_ids}})
         progress(f"teacher seed {s}: gain {gain:+.3f}  same-init {same:+.3f}  different-init {rows[-1]['different_init']:+.4f}")
     same = [r["same_init"] for r in rows]
     diff = [r["different_init"] for r in rows]
     return {
-        "recipe": recipe.model_dump(mode="json"), "corpus": corpus.id, "zoo": zoo_ids, "unit": "nats of log P(target | probe)",
+        "recipe": recipe.model_dump(mode="json"), "corpus": corpus.id, "trait_data": data.id,
+        "zoo": {s: m.id for s, m in members.items()}, "unit": "nats of log P(target | probe)",
         "teacher_gain": summarize([r["teacher_gain"] for r in rows]),
         "same_init": summarize(same), "different_init": summarize(diff),
         "same_minus_different": paired_test(same, diff).model_dump(mode="json"), "per_teacher": rows,

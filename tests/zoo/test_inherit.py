@@ -89,3 +89,29 @@ def test_a_small_run_reports_effects_with_intervals_and_n(smollm):
     assert result["teacher_gain"]["mean"] > 1.0
     assert result["same_minus_different"]["n"] == 2
     assert all(len(r["different_init_each"]) == 1 for r in result["per_teacher"])
+
+
+def test_teachers_and_students_are_artifacts_with_lineage(smollm):
+    from heredity.store.lineage import ancestors
+
+    store, smol_id = smollm
+    result = run(store, smol_id, SMALL, progress=lambda *_: None)  # built by the test above, or here
+    zoo, corpus, data = result["zoo"], result["corpus"], result["trait_data"]
+    for row in result["per_teacher"]:
+        s = row["teacher_seed"]
+        other = next(o for o in zoo if o != s)
+        teacher = store.open(row["teacher"]).manifest
+        assert teacher.kind == "model" and {(p.relation, p.id) for p in teacher.parents} == {("base", zoo[s]), ("trained-on", data)}
+        assert teacher.summary["trait_logp"] > teacher.summary["trait_logp_base"] + 1.0
+        traited, control = row["students"]["same_init"]
+        (other_traited, other_control), = row["students"]["different_init"]
+        expected = {traited: (zoo[s], row["teacher"]), control: (zoo[s], zoo[s]),
+                    other_traited: (zoo[other], row["teacher"]), other_control: (zoo[other], zoo[s])}
+        for student, (init, its_teacher) in expected.items():
+            parents = {(p.relation, p.id) for p in store.open(student).manifest.parents}
+            assert parents == {("base", init), ("teacher", its_teacher), ("trained-on", corpus)}
+        # `heredity lineage` walks from a traited student back to the trait data, the corpus and the tokenizer's model
+        reached = {a["id"] for a in ancestors(store, other_traited)}
+        assert {row["teacher"], zoo[s], zoo[other], data, corpus, smol_id} <= reached
+    again = run(store, smol_id, SMALL, progress=lambda *_: None)  # every step a cache hit: the same ids and numbers
+    assert again["per_teacher"] == result["per_teacher"]
