@@ -160,6 +160,8 @@ def test_a_crash_in_the_middle_of_the_grid_resumes_without_retraining(tiny_lm, t
     as it was (same manifest, same build time) and ends with the uninterrupted run's results.
     One student seed: four cells, so the kill still leaves a cell to breed (and the three runs
     cost half the students)."""
+    import contextlib
+    import io
     import signal
     import subprocess
     import sys
@@ -175,9 +177,12 @@ def test_a_crash_in_the_middle_of_the_grid_resumes_without_retraining(tiny_lm, t
     root = Path(__file__).resolve().parents[2]
 
     def finish(store_root: Path) -> dict:
-        done = subprocess.run([*cli, "--store", str(store_root), "run", "-q", str(config)], cwd=root, capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, done.stderr
-        return json.loads((Path(done.stdout.strip().splitlines()[-1]) / "results.json").read_text())
+        # In this process, through the CLI's entry point: only the killed run needs a process
+        # of its own (each one pays ~5 s of imports).
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(["--store", str(store_root), "run", "-q", str(config)]) == 0
+        return json.loads((Path(out.getvalue().strip().splitlines()[-1]) / "results.json").read_text())
 
     reference = finish(tmp_path / "reference")
     killed = tmp_path / "killed"
