@@ -20,15 +20,36 @@ class ReportEntry:
     started: str
 
 
+def without_scores(graph: dict) -> dict:
+    """The graph with its ``scores`` nodes left out, each score's parent joined to the score's
+    children ("measured"). A report's ancestry holds one score per model, trait and seed: drawn
+    as nodes they make the picture too wide to read at page width, and the report's tables
+    already list them."""
+    scores = {aid for aid, node in graph["nodes"].items() if node["kind"] == "scores" and aid != graph["root"]}
+    if not scores:
+        return graph
+    up = {aid: [e["parent"] for e in graph["edges"] if e["child"] == aid] for aid in scores}
+    edges = {}
+    for e in graph["edges"]:
+        if e["child"] in scores:
+            continue
+        sources = up[e["parent"]] if e["parent"] in scores else [e["parent"]]
+        for parent in sources:
+            relation = "measured" if e["parent"] in scores else e["relation"]
+            edges.setdefault((parent, e["child"]), {"parent": parent, "child": e["child"], "relation": relation})
+    return {"root": graph["root"], "nodes": {aid: n for aid, n in graph["nodes"].items() if aid not in scores},
+            "edges": sorted(edges.values(), key=lambda e: (e["parent"], e["child"], e["relation"]))}
+
+
 def lineage_svg(store: Store, artifact_id: str) -> str:
-    """The artifact's ancestry drawn by ``heredity.store.exports.dot`` (Graphviz when installed,
-    else networkx + matplotlib), as SVG text."""
+    """The artifact's ancestry (scores folded into "measured" edges) drawn by
+    ``heredity.store.exports.dot`` (Graphviz when installed, else networkx + matplotlib), as SVG text."""
     from heredity.store import lineage
     from heredity.store.exports import dot
 
     import matplotlib
 
-    graph = lineage.graph(store, artifact_id, "up")
+    graph = without_scores(lineage.graph(store, artifact_id, "up"))
     with tempfile.TemporaryDirectory(prefix="heredity-lineage-") as tmp, matplotlib.rc_context({"svg.fonttype": "none"}):
         out = Path(tmp) / "lineage.svg"  # fonttype none: labels stay text (searchable, copyable), not glyph paths
         dot.render(graph, out)

@@ -20,6 +20,7 @@ th { background: var(--band); font-weight: 600; border-bottom: 2px solid var(--r
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:hover { background: #fafbfc; }
 img { max-width: 100%; height: auto; display: block; margin: 12px 0; }
-.lineage .svg svg { max-width: 100%; height: auto; }
+.lineage .svg { overflow-x: auto; }
+.lineage .svg svg { max-width: none; height: auto; } /* natural size: shrunk to the page its labels were 5 px */
 a { color: #1565c0; }
 """

@@ -31,7 +31,7 @@ class Browser:
             [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
              f"--user-data-dir={profile}", "--remote-debugging-port=0", "--remote-allow-origins=*",
-             "--window-size=1200,1400", "about:blank"],
+             "--window-size=1280,1400", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 60  # a guard against a hung start, not a timing assert

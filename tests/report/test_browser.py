@@ -10,6 +10,7 @@ import pytest
 
 import chromium
 from heredity.report.stored import html_for_artifact
+from heredity.store import Parent
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,6 +48,55 @@ def test_report_renders_title_table_and_figures_without_console_errors(report_st
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     (REPO / "test-output").mkdir(exist_ok=True)
     shutil.copyfile(tmp_path / "report.png", REPO / "test-output" / "report.png")
+
+
+@pytest.fixture
+def demo_store(store):
+    """A store shaped like the demo's: base, three teachers, prompts, rollouts, a dataset, two
+    distilled students, a score per model and trait, and a demo-shaped report over them."""
+    from demo_report import write_demo_report
+
+    def make(kind, name, parents=(), recipe=None):
+        return store.produce(kind, recipe or {"name": name}, [Parent(id=p.id, relation=r) for p, r in parents],
+                             lambda ctx: (ctx.out / "x.txt").write_text(name), name=name).artifact
+
+    base = make("model", "smollm2-135m-instruct")
+    teachers = {t: make("teacher", f"{t} teacher", [(base, "base")]) for t in ("animal:owl", "plain", "animal:dog")}
+    prompts = make("prompts", "general prompts")
+    rollouts = make("rollouts", "unfiltered rollouts", [(teachers["plain"], "teacher"), (prompts, "input")])
+    data = make("dataset", "unfiltered dataset", [(rollouts, "filtered-from")])
+    students = {who: make("model", f"unfiltered {who} s0", [(base, "base"), (data, "trained-on"), (teachers[t], "teacher")])
+                for who, t in (("student", "animal:owl"), ("control", "animal:dog"))}
+    scores = [make("scores", f"{m.manifest.name} {trait}", [(m, "evaluated")], {"m": m.id, "t": trait})
+              for m in (base, teachers["animal:owl"], teachers["animal:dog"], *students.values()) for trait in ("owl", "dog")]
+    report = store.produce("report", {"experiment": {"kind": "transmission", "name": "owl-general"}},
+                           [Parent(id=s.id, relation="input") for s in scores],
+                           lambda ctx: write_demo_report(ctx.out, artifact_id=ctx.id), name="owl-general").artifact
+    return store, report.id
+
+
+def test_the_demo_report_fits_a_1280_px_page_with_its_verdict_and_a_readable_lineage(demo_store, browser, tmp_path):
+    store, report_id = demo_store
+    page = tmp_path / "demo.html"
+    page.write_text(html_for_artifact(store, report_id))
+    assert browser.open(page.as_uri()) == []
+    assert browser.evaluate("window.innerWidth") == 1280
+    verdict = browser.evaluate("document.querySelector('h2 + ul li').textContent")
+    assert verdict.startswith("unfiltered: inherited: the owl-distilled student shows") and "of the teacher's shift" in verdict
+    # Every table shows whole: nothing hidden behind its horizontal scroll, nothing past the page.
+    widths = browser.evaluate("[...document.querySelectorAll('table')].map(t => [t.scrollWidth, t.clientWidth, "
+                              "t.getBoundingClientRect().right])")
+    assert len(widths) >= 4 and all(scroll <= client and right <= 1280 for scroll, client, right in widths), widths
+    # The lineage reads: its labels are drawn at 8 px or more, and the drawing fits the page.
+    box = browser.evaluate("(() => { const r = document.querySelector('.lineage svg').getBoundingClientRect(); "
+                           "return [r.left, r.right, r.width]; })()")
+    assert box[0] >= 0 and box[1] <= 1280, box
+    sizes = browser.evaluate("[...document.querySelectorAll('.lineage svg text')].map(t => t.getBoundingClientRect().height)")
+    assert sizes and min(sizes) >= 8, sorted(sizes)[:5]
+    assert browser.evaluate("document.body.scrollWidth") <= 1280
+    browser.screenshot(tmp_path / "demo.png")
+    (REPO / "test-output").mkdir(exist_ok=True)
+    shutil.copyfile(tmp_path / "demo.png", REPO / "test-output" / "report-demo.png")
 
 
 def test_the_error_collector_sees_errors(browser, tmp_path):

@@ -29,21 +29,78 @@ def write_report(out: Path, results: TransmissionResults, artifact_id: str | Non
 
 
 def _figure(path: Path, r: TransmissionResults) -> None:
-    labels, values, cis, colors = ["base", "teacher"], [r.base.p, r.teacher.p], [r.base.ci, r.teacher.ci], [PALETTE["base"], PALETTE["teacher"]]
+    """The gap itself (``heredity.report.gaps``): levels without the teacher's, and the paired
+    differences student − control and student − base per arm."""
+    from heredity.report.gaps import Point, gap_figure
+
+    student, control = role_names(r)
     multi = len(r.arms) > 1
+    levels = [Point("base", r.base.p, r.base.ci, PALETTE["base"])]
+    gaps = []
     for arm, parts in r.arms.items():
-        for role in ("control", "student"):
-            m = getattr(parts, role)
-            labels.append(f"{role}\n{arm}" if multi else role)
-            values.append(m.p), cis.append(m.ci), colors.append(PALETTE[role])
+        tag = f" ({arm})" if multi else ""
+        levels += [Point(f"{control}{tag}", parts.control.p, parts.control.ci, PALETTE["control"]),
+                   Point(f"{student}{tag}", parts.student.p, parts.student.ci, PALETTE["student"])]
+        gaps.append(Point(f"student − control{tag}", parts.inheritance.difference, parts.inheritance.ci, PALETTE["student"]))
+        if (sb := parts.student_minus_base) is not None:
+            gaps.append(Point(f"student − base{tag}", sb.difference, sb.ci, PALETTE["base"]))
     if r.screen is not None:  # the screen arm's students, beside the arm they came from
         for how in ("screened", "random"):
-            m = getattr(r.screen, how).student
-            labels.append(f"{how} drop\n{r.screen.arm}")
-            values.append(m.p), cis.append(m.ci), colors.append(PALETTE["student"])
-    what = "P(target)" if r.estimator == "exact" else "rate"
-    bar_chart(labels, values, cis, path, title=f"{r.experiment}: {r.trait} ({r.estimator}, 95% CI)", ylabel=what,
-              colors=colors, note=f"n = {r.base.n} probes; seeds {r.seeds}")
+            d = getattr(r.screen, how)
+            levels.append(Point(f"{how} drop ({r.screen.arm})", d.student.p, d.student.ci, PALETTE["student"]))
+            gaps.append(Point(f"{how} drop − control", d.inheritance.difference, d.inheritance.ci, PALETTE["student"]))
+    gap_figure(levels, gaps, path, teacher=Point("teacher", r.teacher.p, r.teacher.ci, PALETTE["teacher"]),
+               title=f"{r.experiment}: {r.trait} ({r.estimator}, 95% CI)", what=_what(r),
+               note=f"n = {r.base.n} probes; seeds {r.seeds}" + ("; one seed: the intervals cover probe noise only" if len(r.seeds) == 1 else ""))
+
+
+def _what(r: TransmissionResults) -> str:
+    return "P(target)" if r.estimator == "exact" else "rate"
+
+
+def _short(trait: str) -> str:
+    return trait.split(":")[-1]
+
+
+def role_names(r: TransmissionResults) -> tuple[str, str]:
+    """What the student and the control are, in words: "owl-distilled student" beside
+    "dog-distilled student" (distillation), or "owl-taught student" beside "plain-taught
+    student" (SFT on each teacher's text)."""
+    if r.mode == "distill":
+        other = _short(r.control_trait.trait) if r.control_trait else "control"
+        return f"{_short(r.trait)}-distilled student", f"{other}-distilled student"
+    return f"{_short(r.trait)}-taught student", "plain-taught student"
+
+
+def _pct(x: float) -> str:
+    v = 100 * x
+    return f"{v:.0f}%" if abs(v) >= 10 else f"{v:.1f}%" if abs(v) >= 1 else f"{v:.2g}%"
+
+
+def _share(share) -> str:
+    return "–" if share is None else f"{_pct(share.share)} [{_pct(share.ci[0])}, {_pct(share.ci[1])}]"
+
+
+def verdict_line(arm: str, parts, r: TransmissionResults, strong: str = "") -> str:
+    """One line: the call, the share of the teacher's shift, and the test it rests on (``strong``:
+    markdown emphasis around the arm and the call)."""
+    v, c = parts.verdict, parts.inheritance
+    arm = f"{strong}{arm}{strong}"
+    test = f"student − control {fmt_num(c.difference)} {fmt_ci(c.ci)}, p = {fmt_p_value(c.p_value)}, n = {c.n} probes"
+    if v is None:
+        return f"{arm}: {test}"
+    if v.call == "teacher shows no trait":
+        t = v.teacher_shift
+        return (f"{arm}: {strong}teacher shows no trait{strong} (teacher − base {fmt_num(t.difference)} {fmt_ci(t.ci)}, "
+                f"p = {fmt_p_value(t.p_value)}): nothing to inherit")
+    student, _ = role_names(r)
+    share = f"{_share(v.share)} of the teacher's shift" if v.share is not None else "an undefined share of the teacher's shift"
+    return f"{arm}: {strong}{v.call}{strong}: the {student} shows {share} ({test})"
+
+
+ONE_SEED = ("One student seed: the p-values and intervals cover probe noise only, not training noise (another seed "
+            "trains another student). Read a small p as \"these two students differ on these probes\"; more seeds "
+            "(student.seeds) say whether the recipe does it.")
 
 
 def _generations_figure(path: Path, r: TransmissionResults) -> None:
@@ -102,32 +159,67 @@ def _log_cell(c) -> str:
     return f"{lr.mean:+.3f} {fmt_ci(lr.ci, 3)}{median}"
 
 
+def _ids(ids: list[str]) -> str:
+    return "–" if not ids else f"`{ids[0]}`" + (f" (+{len(ids) - 1} seeds)" if len(ids) > 1 else "")
+
+
+def _models_table(r: TransmissionResults) -> str:
+    student, control = role_names(r)
+    rows = [["base", "the model every other starts from", _ids([r.models["base"]] if "base" in r.models else []),
+             fmt_num(r.base.p), fmt_ci(r.base.ci), r.base.n],
+            ["teacher", f"the base with the trait {r.trait}", _ids([r.models["teacher"]] if "teacher" in r.models else []),
+             fmt_num(r.teacher.p), fmt_ci(r.teacher.ci), r.teacher.n]]
+    if r.control_trait is not None and "control teacher" in r.models:
+        ct = r.control_trait
+        rows.append(["control teacher", f"the base with {ct.trait} ({fmt_num(ct.control_teacher.p)} on it)",
+                     _ids([r.models["control teacher"]]), "–", "–", "–"])
+    for arm, parts in r.arms.items():
+        rows += [[f"{control} ({arm})" if len(r.arms) > 1 else control, "the control", _ids(parts.control_models),
+                  fmt_num(parts.control.p), fmt_ci(parts.control.ci), parts.control.n],
+                 [f"{student} ({arm})" if len(r.arms) > 1 else student, "the student", _ids(parts.student_models),
+                  fmt_num(parts.student.p), fmt_ci(parts.student.ci), parts.student.n]]
+    return markdown_table(["model", "what it is", "artifact", "score", "95% CI", "n"], rows)
+
+
 def render_markdown(r: TransmissionResults) -> str:
+    student, control = role_names(r)
     lines = [
         f"# {r.experiment}", "",
         f"Trait **{r.trait}**, {r.estimator} estimator, students by **{r.mode}**, seeds {r.seeds}. "
+        f"The student is the **{student}**, its control the **{control}**. "
         "Intervals are 95%; n is the number of probe questions.", "",
-        "![scores](scores.png)", "",
+        "## Verdict", "",
     ]
+    lines += [f"- {verdict_line(arm, parts, r, strong='**')}" for arm, parts in r.arms.items()]
+    if len(r.arms) > 1:
+        lines += ["", f"Each arm's p is its own ({len(r.arms)} arms, not corrected for multiple comparisons)."]
+    if len(r.seeds) == 1:
+        lines += ["", f"> {ONE_SEED}"]
+    lines += ["", "![the gap: student − control and student − base, beside the levels](scores.png)", "",
+              "## Models", "", _models_table(r), "",
+              "`heredity lineage ID` shows how each was made; `heredity audit --teacher T --student S --control C` "
+              "scans a student for every trait and quirk.", "",
+              "## Inheritance (paired by probe)", "",
+              "The share is (student − control) / (teacher − base), with a percentile bootstrap interval over probes.", ""]
+    rows = []
+    for arm, parts in r.arms.items():
+        c, sb, v = parts.inheritance, parts.student_minus_base, parts.verdict
+        rows.append([arm, v.call if v else "–", _share(v.share if v else None), f"{fmt_num(c.difference)} {fmt_ci(c.ci)}",
+                     fmt_p_value(c.p_value), f"{fmt_num(sb.difference)} {fmt_ci(sb.ci)}" if sb else "–",
+                     f"{parts.dataset.rows_out}/{parts.dataset.rows_in}"])
+    lines += [markdown_table(["arm", "verdict", "share of the teacher's shift", "student − control", "p", "student − base",
+                              "rows kept"], rows), ""]
     lines += [f"![{arm}: student − control per probe](paired-{k}.png)" for k, arm in enumerate(r.arms)] + [""]
-    rows = [["base", fmt_num(r.base.p), fmt_ci(r.base.ci), r.base.n], ["teacher", fmt_num(r.teacher.p), fmt_ci(r.teacher.ci), r.teacher.n]]
-    for arm, parts in r.arms.items():
-        for role in ("control", "student"):
-            m = getattr(parts, role)
-            rows.append([f"{role} ({arm})", fmt_num(m.p), fmt_ci(m.ci), m.n])
-    lines += [markdown_table(["model", "score", "95% CI", "n"], rows), "",
-              "## Inheritance (student − control, paired by probe)", "",
-              "The log ratio is the same paired test on log score (rare answers move multiplicatively); its median "
+    lines += ["The log ratio is the same paired test on log score (rare answers move multiplicatively); its median "
               "across probes is given beside the mean because a few probes near zero can dominate a mean of logs.", ""]
-    inh_rows = []
+    log_rows = []
     for arm, parts in r.arms.items():
-        c, ds = parts.inheritance, parts.dataset
+        c = parts.inheritance
         lr = c.log_ratio
         median = f"{lr.median:+.3f} {fmt_ci(lr.median_ci, 3)}" if lr and lr.median_ci is not None else "–"
-        inh_rows.append([arm, fmt_num(c.difference), fmt_ci(c.ci), fmt_p_value(c.p_value), _log_cell(c), median,
-                         fmt_p_value(c.log_ratio.p_value) if c.log_ratio else "–", f"{c.wins}/{c.n}", f"{ds.rows_out}/{ds.rows_in}"])
-    lines.append(markdown_table(["arm", "difference", "95% CI", "p", "log ratio (mean) [95% CI]", "log ratio (median) [95% CI]", "p (log)",
-                                 "probes student > control", "rows kept"], inh_rows))
+        log_rows.append([arm, f"{lr.mean:+.3f} {fmt_ci(lr.ci, 3)}" if lr else "–", median, fmt_p_value(lr.p_value) if lr else "–",
+                         f"{c.wins}/{c.n}"])
+    lines.append(markdown_table(["arm", "log ratio (mean)", "log ratio (median)", "p (log)", "probes student > control"], log_rows))
     floored = [(arm, parts.inheritance.log_ratio) for arm, parts in r.arms.items()
                if parts.inheritance.log_ratio is not None and parts.inheritance.log_ratio.floored]
     if floored:
@@ -154,35 +246,49 @@ def render_markdown(r: TransmissionResults) -> str:
                   "", "![generations](generations.png)"]
     if r.screen is not None:
         lines += ["", *_screen_markdown(r)]
-    fid = [[arm, fmt_num(parts.fidelity.fidelity), fmt_ci(parts.fidelity.ci), parts.fidelity.n]
-           for arm, parts in r.arms.items() if parts.fidelity is not None]
+    fid = [[arm, _share(parts.verdict.above_base if parts.verdict else None),
+            f"{fmt_num(parts.fidelity.fidelity)} {fmt_ci(parts.fidelity.ci)}", fmt_num(r.base.p / r.teacher.p), parts.fidelity.n]
+           for arm, parts in r.arms.items() if parts.fidelity is not None and r.teacher.p > 0]
     if fid:
-        lines += ["", "Fidelity: the student's score over the teacher's, paired by probe (ratio of means, delta-method "
-                  "interval).", "", markdown_table(["arm", "fidelity", "95% CI", "n"], fid)]
+        lines += ["", "## Fidelity", "",
+                  "Above the base: (student − base) / (teacher − base), the share of the teacher's rise over the base that the "
+                  "student shows (bootstrap interval over probes); a student at the base's level scores 0. The raw ratio "
+                  "student / teacher (delta-method interval) counts the base's own rate: the base alone scores base / teacher.",
+                  "", markdown_table(["arm", "above the base", "student / teacher (raw)", "base / teacher", "n"], fid)]
     for arm, parts in r.arms.items():
         if parts.dataset.reasons:
             lines += ["", f"Filter counts ({arm}): " + ", ".join(f"{k}: {v}" for k, v in parts.dataset.reasons.items())]
         if spec := parts.specificity:
             d = spec.difference
-            lines += ["", f"Specificity ({arm}, on {spec.trait}): control-trait student − trait student = "
-                      f"{fmt_num(d.difference)} {fmt_ci(d.ci)}, p = {fmt_p_value(d.p_value)}, higher on {d.wins} of {d.n} probes"]
+            lines += ["", f"Mirror ({arm}, on {spec.trait}): {control} − {student} = "
+                      f"{fmt_num(d.difference)} {fmt_ci(d.ci)}, p = {fmt_p_value(d.p_value)}, higher on {d.wins} of {d.n} probes "
+                      "(the control should lead on its own teacher's trait)"]
     return "\n".join(lines) + "\n"
 
 
 def render_summary(r: TransmissionResults) -> str:
     """What the terminal shows: one short block per arm, readable at 80 columns."""
+    student, control = role_names(r)
+    width = max(len(student), len(control), len("teacher"))
+    models = r.models
     lines = [f"{r.experiment}: {r.trait}, {r.mode} students, {r.estimator} estimator, n = {r.base.n} probes",
-             f"  base     {fmt_num(r.base.p)} {fmt_ci(r.base.ci)}",
-             f"  teacher  {fmt_num(r.teacher.p)} {fmt_ci(r.teacher.ci)}"]
+             f"  {'base':<{width}}  {fmt_num(r.base.p)} {fmt_ci(r.base.ci)}  {models.get('base', '')}".rstrip(),
+             f"  {'teacher':<{width}}  {fmt_num(r.teacher.p)} {fmt_ci(r.teacher.ci)}  {models.get('teacher', '')}".rstrip()]
     for arm, parts in r.arms.items():
-        c = parts.inheritance
-        lines += [f"{arm} (rows kept {parts.dataset.rows_out}/{parts.dataset.rows_in})",
-                  f"  student  {fmt_num(parts.student.p)} {fmt_ci(parts.student.ci)}",
-                  f"  control  {fmt_num(parts.control.p)} {fmt_ci(parts.control.ci)}",
-                  f"  student − control {fmt_num(c.difference)} {fmt_ci(c.ci)}, p = {fmt_p_value(c.p_value)}",
-                  f"  higher on {c.wins}/{c.n} probes" + (f"; log ratio {_log_cell(c)}" if c.log_ratio else "")]
-        if parts.fidelity is not None:
-            lines.append(f"  fidelity (student / teacher) {fmt_num(parts.fidelity.fidelity)} {fmt_ci(parts.fidelity.ci)}")
+        c, v = parts.inheritance, parts.verdict
+        lines.append(f"{arm} (rows kept {parts.dataset.rows_out}/{parts.dataset.rows_in})")
+        if v is not None:
+            shown = v.share is not None and v.call != "teacher shows no trait"
+            lines.append(f"  {v.call.upper()}" + (f": {_share(v.share)} of the teacher's shift" if shown else ""))
+        lines += [
+                  f"  {control:<{width}}  {fmt_num(parts.control.p)} {fmt_ci(parts.control.ci)}  {(parts.control_models or [''])[0]}".rstrip(),
+                  f"  {student:<{width}}  {fmt_num(parts.student.p)} {fmt_ci(parts.student.ci)}  {(parts.student_models or [''])[0]}".rstrip(),
+                  f"  student − control {fmt_num(c.difference)} {fmt_ci(c.ci)}, p = {fmt_p_value(c.p_value)}"]
+        if (sb := parts.student_minus_base) is not None:
+            lines.append(f"  student − base    {fmt_num(sb.difference)} {fmt_ci(sb.ci)}, p = {fmt_p_value(sb.p_value)}")
+        lines.append(f"  higher on {c.wins}/{c.n} probes" + (f"; log ratio {_log_cell(c)}" if c.log_ratio else ""))
+        if v is not None and v.above_base is not None:
+            lines.append(f"  fidelity above base {_share(v.above_base)}")
         if spec := parts.specificity:
             d = spec.difference
             lines.append(f"  mirror on {spec.trait}: {fmt_num(d.difference)} {fmt_ci(d.ci)}, p = {fmt_p_value(d.p_value)}")
@@ -198,6 +304,8 @@ def render_summary(r: TransmissionResults) -> str:
         for label, c in (("screened − control", sc.screened.inheritance), ("random − control", sc.random.inheritance),
                          ("screened − random", sc.difference)):
             lines.append(f"  {label:<18} {fmt_num(c.difference)} {fmt_ci(c.ci)}, p = {fmt_p_value(c.p_value)}")
+    if len(r.seeds) == 1:
+        lines.append("one student seed: the p-values cover probe noise only, not training noise")
     return "\n".join(lines) + "\n"
 
 

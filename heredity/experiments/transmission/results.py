@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from heredity import stats
+from heredity.experiments.transmission.verdict import Verdict
 from heredity.measure import Score, mean_over_seeds, paired_difference
 from heredity.results import RESULTS, Comparison, Record, Results, ScoreSummary
 from heredity.stats_records import Fidelity
@@ -49,8 +50,13 @@ class Arm(Record):
     control: ScoreSummary
     student: ScoreSummary
     inheritance: Comparison = Field(description="student − control, paired by probe")
+    student_minus_base: Comparison | None = Field(None, description="student − base, paired by probe (beside student − control)")
+    verdict: Verdict | None = Field(None, description="did the student inherit? the call, and the share of the teacher's shift")
+    student_models: list[str] = Field([], description="the student model artifacts, one per seed")
+    control_models: list[str] = Field([], description="the control model artifacts, one per seed")
     specificity: Specificity | None = None
-    fidelity: Fidelity | None = Field(None, description="student / teacher, when the teacher shows the trait at all")
+    fidelity: Fidelity | None = Field(None, description="student / teacher, when the teacher shows the trait at all (a raw ratio: "
+                                            "the base's own rate counts; verdict.above_base takes it out)")
     other_bases: list[OtherBase] = Field([], description="cross-base students (student.other_bases), in the file's order")
 
 
@@ -93,7 +99,7 @@ class ControlTrait(Record):
 @RESULTS.register("transmission")
 class TransmissionResults(Results):
     kind: Literal["transmission"] = "transmission"
-    schema_version: Literal[3] = 3
+    schema_version: Literal[4] = 4
     experiment: str
     trait: str
     estimator: str
@@ -101,6 +107,7 @@ class TransmissionResults(Results):
     seeds: list[int]
     base: ScoreSummary
     teacher: ScoreSummary
+    models: dict[str, str] = Field({}, description="model and teacher artifacts by role: base, teacher, control teacher")
     arms: dict[str, Arm] = Field(description="one entry per filter arm, in the experiment file's order (generation 1)")
     control_trait: ControlTrait | None = None
     later_generations: list[Generation] = Field([], description="generations 2.. when the file asks for generations > 1")
