@@ -29,7 +29,6 @@ from heredity.audit.models import ModelRef, default_base, resolve
 from heredity.config import Strict
 from heredity.errors import ConfigError
 from heredity.models.chat import render
-from heredity.models.teacher_forced import completion_states, token_logprobs
 from heredity.rows import ROWS_FILE, read_rows, write_rows
 from heredity.results import RESULTS, Results
 from heredity.store import Artifact, Parent, Store, write_json
@@ -67,7 +66,12 @@ class ScreenResults(Results):
 
 def screen(store: Store, dataset: str, teacher: str, base: str | None = None, *, recipe: dict | None = None, log=lambda _: None,
            runner=None) -> Artifact:
-    """``runner``: an experiment's (it shows and times the step like any other); None from the CLI."""
+    """``runner``: shows and times the step and its progress bar (an experiment's, the CLI's;
+    None: a quiet one)."""
+    if runner is None:
+        from heredity.runner import Runner
+
+        runner = Runner(store, quiet=True)
     settings = ScreenRecipe(**(recipe or {}))
     data_id = _dataset(store, dataset)
     t = resolve(store, teacher, "--teacher")
@@ -80,17 +84,14 @@ def screen(store: Store, dataset: str, teacher: str, base: str | None = None, *,
         rows = read_rows(store.path(data_id) / ROWS_FILE)
         if not rows:
             raise ConfigError(f"dataset {data_id} has no rows to screen")
-        scored, results = run_screen(store, rows, t, b, settings, log)
+        scored, results = run_screen(runner, rows, t, b, settings, log)
         results = results.model_copy(update={"dataset": data_id})
         write_rows(ctx.out / ROWS_FILE, scored)
         write_json(ctx.out / "results.json", results.model_dump(mode="json"))
         (ctx.out / "report.md").write_text(report_md(scored, results))
         ctx.summary = {"rows": len(rows), "flagged": len(results.flagged), "by": settings.by}
 
-    recipe_json, name = settings.model_dump(mode="json"), f"screen of {data_id}"
-    if runner is not None:
-        return runner.step("screen", recipe_json, parents, build, name=name)
-    return store.produce("screen", recipe_json, parents, build, name=name).artifact
+    return runner.step("screen", settings.model_dump(mode="json"), parents, build, name=f"screen of {data_id}")
 
 
 def _dataset(store: Store, spec: str) -> str:
@@ -103,28 +104,35 @@ def _dataset(store: Store, spec: str) -> str:
     return aid
 
 
-def run_screen(store: Store, rows: list[dict], t: ModelRef, b: ModelRef, settings: ScreenRecipe, log) -> tuple[list[dict], ScreenResults]:
-    from heredity.audit.audit import _load
+def run_screen(runner, rows: list[dict], t: ModelRef, b: ModelRef, settings: ScreenRecipe, log) -> tuple[list[dict], ScreenResults]:
+    """Three reads, each batched: the rows under the teacher (log-likelihoods), the rows under the
+    base (log-likelihoods and activations, one pass), the direction probes (two batches)."""
+    from heredity.audit.readings import Loader
+    from heredity.models.teacher_forced import completion_reads
 
-    log(f"teacher {t.id}: completion log-likelihoods")
-    teacher_model, tokenizer = _load(store, t.model_id)
-    read = dict(batch_size=settings.batch_size, max_length=settings.max_length)
-    lp_t = token_logprobs(teacher_model, tokenizer, rows, system=t.system, **read)
-    same = t.model_id == b.model_id
-    base_model = teacher_model if same else _load(store, b.model_id)[0]
-    log(f"base {b.id}: completion log-likelihoods and activations")
-    lp_b = token_logprobs(base_model, tokenizer, rows, system=b.system, **read)
-    layer = settings.layer if settings.layer is not None else base_model.config.num_hidden_layers // 2
-    if not 0 <= layer <= base_model.config.num_hidden_layers:
-        raise ConfigError(f"layer: must be between 0 and {base_model.config.num_hidden_layers} for this model (got {layer})")
+    load = Loader(runner.store)
     probes = _direction_probes(settings)
-    if t.system is not None:
-        direction = last_hidden(teacher_model, tokenizer, probes, t.system, layer) - last_hidden(teacher_model, tokenizer, probes, None, layer)
-    else:
-        direction = last_hidden(teacher_model, tokenizer, probes, None, layer) - last_hidden(base_model, tokenizer, probes, b.system, layer)
+    read = dict(batch_size=settings.batch_size, max_length=settings.max_length)
+    with runner.progress(f"screening {len(rows)} rows", 2 * len(rows) + 2 * len(probes), "rows") as advance:
+        teacher_model, tokenizer = load(t.model_id)
+        layers = teacher_model.config.num_hidden_layers
+        layer = settings.layer if settings.layer is not None else layers // 2
+        if not 0 <= layer <= layers:
+            raise ConfigError(f"layer: must be between 0 and {layers} for this model (got {layer})")
+        log(f"teacher {t.id}: completion log-likelihoods")
+        lp_t, _ = completion_reads(teacher_model, tokenizer, rows, system=t.system, progress=advance, **read)
+        if t.system is not None:  # the direction: the teacher's system prompt minus none, on the teacher's weights
+            direction = last_hidden(teacher_model, tokenizer, probes, t.system, layer, progress=advance)
+            direction -= last_hidden(teacher_model, tokenizer, probes, None, layer, progress=advance)
+        else:  # a fine-tuned teacher: its states minus the base's
+            direction = last_hidden(teacher_model, tokenizer, probes, None, layer, progress=advance)
+        base_model, _ = load(b.model_id)  # the same weights, for a system-prompt teacher: no second load
+        if t.system is None:
+            direction -= last_hidden(base_model, tokenizer, probes, b.system, layer, progress=advance)
+        log(f"base {b.id}: completion log-likelihoods and activations")
+        lp_b, acts = completion_reads(base_model, tokenizer, rows, system=b.system, layer=layer, progress=advance, **read)
     norm = float(np.linalg.norm(direction))
     unit = direction / norm if norm > 0 else direction
-    acts = completion_states(base_model, tokenizer, rows, system=b.system, layer=layer, **read)
     scored = []
     for row, a, c, h in zip(rows, lp_t, lp_b, acts, strict=True):
         d = a - c
@@ -152,18 +160,35 @@ def _direction_probes(settings: ScreenRecipe) -> list[str]:
     return discovery_probes(trait_configs(), per_source=max(1, settings.direction_probes // 4))[: settings.direction_probes]
 
 
-def last_hidden(model, tokenizer, prompts: list[str], system: str | None, layer: int) -> np.ndarray:
-    """Mean over prompts of the hidden state at ``layer`` at the reply's first position."""
+def last_hidden(model, tokenizer, prompts: list[str], system: str | None, layer: int, batch_size: int = 16,
+                progress=None) -> np.ndarray:
+    """Mean over prompts of the hidden state at ``layer`` at the reply's first position (the
+    rendered prompt's last token); ``batch_size`` prompts per right-padded forward (a real token
+    never sees a pad, so each row's states are its own). ``progress(n)``: prompts done."""
     import torch
 
     device = next(model.parameters()).device
-    total = None
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    ids = [tokenizer(render(tokenizer, p, system), add_special_tokens=False).input_ids for p in prompts]
+    total = np.zeros(model.config.hidden_size)
+    was_training = model.training
     model.eval()
-    with torch.no_grad():
-        for prompt in prompts:
-            ids = tokenizer(render(tokenizer, prompt, system), add_special_tokens=False, return_tensors="pt").input_ids.to(device)
-            h = model(input_ids=ids, output_hidden_states=True).hidden_states[layer][0, -1].double().cpu().numpy()
-            total = h if total is None else total + h
+    try:
+        with torch.no_grad():
+            for lo in range(0, len(ids), max(1, batch_size)):
+                chunk = ids[lo : lo + batch_size]
+                lens = torch.tensor([len(x) for x in chunk])
+                tokens = torch.full((len(chunk), int(lens.max())), pad, dtype=torch.long)
+                for r, x in enumerate(chunk):
+                    tokens[r, : len(x)] = torch.tensor(x)
+                mask = (torch.arange(tokens.shape[1])[None, :] < lens[:, None]).long()
+                hidden = model(input_ids=tokens.to(device), attention_mask=mask.to(device), output_hidden_states=True,
+                               logits_to_keep=1).hidden_states[layer]
+                total += hidden[torch.arange(len(chunk), device=device), (lens - 1).to(device)].double().sum(dim=0).cpu().numpy()
+                if progress:
+                    progress(len(chunk))
+    finally:
+        model.train(was_training)
     return total / len(prompts)
 
 
