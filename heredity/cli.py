@@ -56,6 +56,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    """The steps a run would ask for, with their ids, and which the store already holds."""
+    import tempfile
+
+    from heredity.experiments import load_experiment
+    from heredity.experiments.plan import plan
+
+    config = load_experiment(Path(args.file))
+    store = None
+    try:
+        store = _store(args)
+    except HeredityError:
+        pass  # no store yet: every step is to build
+    with tempfile.TemporaryDirectory() as scratch:
+        planned = plan(config, Path(scratch) / "store", cached=store)
+    if args.format == "json":
+        print(json.dumps(planned.as_json(), indent=2))
+        return 0
+    held = sum(1 for s in planned.steps if store is not None and store.exists(s.id))
+    print(f"{plain(str(args.file))}: {len(planned.steps)} steps planned, {held} already in the store")
+    for s in planned.steps:
+        mark = "cached" if store is not None and store.exists(s.id) else "build "
+        print(f"  {mark} {s.id}  {plain(s.kind)} {plain(s.name)}")
+    if planned.stopped_at:
+        print(f"  … then the steps that depend on results (planning needs {plain(planned.stopped_at)})")
+    return 0
+
+
 def cmd_lineage(args: argparse.Namespace) -> int:
     from heredity.store import lineage
 
@@ -226,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", help="ray: the cluster to join (default: start Ray on this machine)")
     p.add_argument("--workers", type=int, help="ray: CPUs of a local Ray (default 2); one cell per CPU")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("plan", help="the steps a run would build, with their ids, and which are already in the store (builds nothing)")
+    p.add_argument("file")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("lineage", help="an artifact's ancestors and descendants, with relations")
     p.add_argument("id", help="artifact id or a unique prefix")

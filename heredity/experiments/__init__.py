@@ -24,13 +24,37 @@ EXPERIMENTS: Registry[ExperimentKind] = Registry("experiment kind")
 _MODULES = ["heredity.experiments.mlp", "heredity.experiments.transmission", "heredity.experiments.diffing"]
 
 
+PLUGIN_GROUP = "heredity.plugins"
+
+
 def load_all() -> None:
+    """Register every experiment kind, then every installed plug-in package."""
     for module in _MODULES:
         try:
             import_module(module)
         except ModuleNotFoundError as exc:
             if exc.name != module:
                 raise
+    load_plugins()
+
+
+def load_plugins() -> list[str]:
+    """Import every package installed with a ``heredity.plugins`` entry point, so its traits,
+    tasks, filters, inducers, student kinds or experiment kinds register themselves (a package
+    declares ``[project.entry-points."heredity.plugins"] name = "its_module"``). Returns their names."""
+    from importlib.metadata import entry_points
+
+    from heredity.errors import ConfigError
+
+    loaded = []
+    for point in entry_points(group=PLUGIN_GROUP):
+        try:
+            point.load()
+        except Exception as exc:  # a broken plug-in is named, not a traceback from inside it
+            raise ConfigError(f"plug-in {point.name!r} ({point.value}, entry point group {PLUGIN_GROUP}) failed to "
+                              f"load: {type(exc).__name__}: {exc}") from exc
+        loaded.append(point.name)
+    return loaded
 
 
 def load_experiment(path: Path) -> Any:
