@@ -29,15 +29,9 @@ class Runner:
         self.console = console or Console(stderr=True)
         self.quiet = quiet
         self.timings: list[dict[str, Any]] = []
-        if executor is None:
-            from heredity.executors import EXECUTORS
-
-            executor = EXECUTORS.get("local")()
+        # How independent cells are bred (heredity.executors); None: one after the other, here.
+        # The experiments layer reads it (experiments.base.breed_all): the runner only carries it.
         self.executor = executor
-
-    def breed_all(self, specs: list) -> list:
-        """The cells of independent ``CellSpec``s, bred by this run's executor, in order."""
-        return self.executor.breed_all(self, specs)
 
     def step(
         self,

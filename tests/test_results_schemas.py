@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from heredity.results import RESULTS, load_results, schemas
+from heredity.experiments.schemas import load_results, schemas
+from heredity.results import RESULTS
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
 
@@ -17,8 +18,8 @@ def test_checked_in_schemas_match_the_models():
     assert {"transmission", "mlp"} <= set(generated)
     for name, schema in generated.items():
         path = SCHEMAS / f"{name}.json"
-        assert path.is_file(), f"{path} missing: run python -m heredity.results docs/schemas"
-        assert json.loads(path.read_text()) == schema, f"{path} is stale: run python -m heredity.results docs/schemas"
+        assert path.is_file(), f"{path} missing: run python -m heredity.experiments.schemas docs/schemas"
+        assert json.loads(path.read_text()) == schema, f"{path} is stale: run python -m heredity.experiments.schemas docs/schemas"
 
 
 def test_results_round_trip_and_refuse_unknown_keys(tmp_path):

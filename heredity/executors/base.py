@@ -1,7 +1,7 @@
 """The extension point for executors: breed a batch of independent cells.
 
 Experiments plan their cells first (``CellSpec``s whose inputs already exist) and hand each
-batch of independent ones to ``runner.breed_all(specs)``, which calls the run's executor. The
+batch of independent ones to ``experiments.base.breed_all``, which calls the run's executor. The
 default, ``local``, breeds them one after the other in this process. Another executor may breed
 them anywhere that sees the same store: two workers that need the same step (one teacher's
 rollouts) meet at the store's per-artifact lock, so the step is built once and every cell gets

@@ -24,7 +24,10 @@ R = TypeVar("R", bound=Results)
 def breed_all(runner, specs: Mapping[K, CellSpec], inputs: list[Artifact]) -> dict[K, Cell]:
     """Independent cells, bred by the run's executor (in parallel where it can); every score they
     measured is appended to ``inputs`` (the report's parents)."""
-    cells = dict(zip(specs, runner.breed_all(list(specs.values())), strict=True))
+    from heredity.executors import EXECUTORS
+
+    executor = runner.executor if runner.executor is not None else EXECUTORS.get("local")()
+    cells = dict(zip(specs, executor.breed_all(runner, list(specs.values())), strict=True))
     for cell in cells.values():
         inputs += [a for scores in cell.scores.values() for a in scores]
     return cells

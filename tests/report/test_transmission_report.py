@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from demo_report import demo_levels, demo_results, write_demo_report
-from heredity.results import load_results
+from heredity.experiments.schemas import load_results
 
 
 def test_the_demo_report_says_inherited_with_the_share_of_the_teachers_shift(tmp_path):

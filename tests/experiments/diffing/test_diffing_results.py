@@ -46,7 +46,7 @@ def load_results_from(r):
     import tempfile
     from pathlib import Path
 
-    from heredity.results import load_results
+    from heredity.experiments.schemas import load_results
 
     with tempfile.TemporaryDirectory() as folder:
         r.write(Path(folder))
