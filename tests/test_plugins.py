@@ -14,11 +14,10 @@ import pytest
 import yaml
 
 from heredity.cli import main
-from heredity.estimators import ESTIMATORS
 from heredity.store.exports import EXPORTERS, Exporter
 from heredity.filters import FILTERS, FilterConfig
 from heredity.inducers import INDUCERS, InducerConfig
-from heredity.measure import exact_score
+from heredity.measure import ESTIMATORS, exact_score
 from heredity.models.loading import load
 from heredity.steps.teacher import TeacherRecipe, make_teacher
 from heredity.students import STUDENT_KINDS, StudentJob, StudentKind

@@ -1,23 +1,26 @@
-"""Trait estimators' model work and scores: each a ``Score`` with an interval.
+"""Trait estimators and their scores: each a ``Score`` with an interval. A plug-in package like
+``heredity.traits``: every module is imported, so an estimator is one file that registers itself
+in ``ESTIMATORS`` (``heredity.measure.base``).
 
-- ``exact_score`` (``measure/exact.py``, fast path in ``measure/tree.py``, plain reference in
-  ``measure/reference.py``): the teacher-forced probability of the trait's target answer.
-- ``sampled_score`` (``measure/sampled.py``): n answers per probe, a Wilson interval clustered
-  by probe.
-- ``paired_difference`` (``measure/compare.py``): student minus control, paired by probe, a
+- ``exact`` (``exact.py``, its fast path ``tree.py``, the plain reference ``reference.py``): the
+  teacher-forced probability of the trait's target answer.
+- ``sampled`` (``sampled.py``): n answers per probe, a Wilson interval clustered by probe.
+- ``paired_difference`` (``compare.py``): student minus control, paired by probe, a
   ``Comparison``; ``log_floor``; ``mean_over_seeds``.
-
-The estimators a recipe names are registered in ``heredity.estimators``.
 """
 
+from heredity.measure.base import ESTIMATORS, Estimator
 from heredity.measure.boundary import boundary_mask
 from heredity.measure.compare import log_floor, mean_over_seeds, paired_difference
 from heredity.measure.exact import exact_score
 from heredity.measure.reference import candidate_logprobs, exact_score_reference
 from heredity.measure.sampled import sampled_score, score_answers
 from heredity.measure.score import GradedScore, Score
+from heredity.registry import import_plugins
+
+import_plugins(__name__, __path__, skip=("base", "tree"))  # tree.py registers nothing and imports torch
 
 __all__ = [
-    "GradedScore", "Score", "boundary_mask", "candidate_logprobs", "exact_score", "exact_score_reference", "log_floor",
-    "mean_over_seeds", "paired_difference", "sampled_score", "score_answers",
+    "ESTIMATORS", "Estimator", "GradedScore", "Score", "boundary_mask", "candidate_logprobs", "exact_score",
+    "exact_score_reference", "log_floor", "mean_over_seeds", "paired_difference", "sampled_score", "score_answers",
 ]

@@ -18,6 +18,7 @@ import numpy as np
 
 from heredity import stats
 from heredity.errors import ConfigError
+from heredity.measure.base import ESTIMATORS
 from heredity.measure.score import Score
 from heredity.traits.base import Trait
 
@@ -65,6 +66,12 @@ def exact_score(
 
     with torch.inference_mode():
         return score_exact(model, tokenizer, trait, system, progress, run)
+
+
+@ESTIMATORS.register("exact")
+def exact(model, tokenizer, trait: Trait, settings, system: str | None = None) -> Score:
+    """Teacher-forced probability of the trait's closed answer set (no sampling noise)."""
+    return exact_score(model, tokenizer, trait, system=system, batch_size=settings.batch_size)
 
 
 def score_exact(model, tokenizer, trait: Trait, system, progress, run: Runner) -> Score:

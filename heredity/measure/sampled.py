@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from heredity import stats
+from heredity.measure.base import ESTIMATORS
 from heredity.measure.score import GradedScore, Score
 from heredity.traits.base import Trait
 
@@ -29,6 +30,12 @@ def sampled_score(
         seed=seed, batch_size=batch_size, progress=progress,
     )
     return score_answers(trait, answers, n_per_probe)
+
+
+@ESTIMATORS.register("sampled")
+def sampled(model, tokenizer, trait: Trait, settings, system: str | None = None) -> Score:
+    """Sampled answers scored by the trait, a Wilson interval clustered by probe."""
+    return sampled_score(model, tokenizer, trait, settings.samples_per_probe, settings.seed, system=system)
 
 
 def score_answers(trait: Trait, answers: list[str], n_per_probe: int) -> Score:

@@ -28,7 +28,7 @@ class Score(Record):
     """
 
     label: str
-    method: str = Field(description="the estimator (heredity.estimators)")
+    method: str = Field(description="the estimator (heredity.measure.ESTIMATORS)")
     p: float
     ci: tuple[float, float]
     n: int

@@ -16,14 +16,14 @@ class MeasureSettings(Strict):
     """How a trait is measured: an experiment file's ``measure`` block and the scores recipe share
     these fields (defined once, here)."""
 
-    estimator: str = Field("exact", description="a registered estimator (heredity.estimators): exact, sampled, ...")
+    estimator: str = Field("exact", description="a registered estimator (heredity.measure.ESTIMATORS): exact, sampled, ...")
     samples_per_probe: int = Field(20, ge=1, description="sampled estimator only: answers per probe")
     seed: int = Field(0, description="sampling seed of the sampled estimator")
 
     @field_validator("estimator")
     @classmethod
     def _registered(cls, name: str) -> str:
-        from heredity.estimators import ESTIMATORS
+        from heredity.measure import ESTIMATORS
 
         return ESTIMATORS.require(name)
 
@@ -40,7 +40,7 @@ def measure(runner, subject: Artifact, recipe: ScoresRecipe, name: str = "") -> 
     """``subject`` is a model artifact, or a teacher artifact (measured with its system prompt)."""
 
     def build(ctx):
-        from heredity.estimators import ESTIMATORS
+        from heredity.measure import ESTIMATORS
         from heredity.steps.models import load_artifact
         from heredity.steps.teacher import generator
 
