@@ -27,6 +27,8 @@ KINDS: dict[str, Role] = {
     "screen": "evaluation",  # a dataset's rows scored for a teacher's signature (heredity screen)
     "audit": "report",       # a teacher fingerprinted and a student scanned (heredity audit)
     "first-token": "evaluation",  # a model's first reply token on a probe set, as word masses (heredity audit)
+    "paraphrase": "data",    # rows whose completions a trait-free model rewrote, prompts kept (heredity.mitigations)
+    "mitigated": "data",     # rows a mitigation chose or composed (adversarial filter, ensemble) (heredity.mitigations)
 }
 
 RELATIONS: dict[str, str] = {
@@ -40,6 +42,10 @@ RELATIONS: dict[str, str] = {
     "data": "the data an evaluation used",
     "control": "the clean model a comparison is made against",
     "selected-by": "the screen that chose which rows a derived dataset drops",
+    "paraphrased-from": "the rows whose completions a paraphrase rewrote",
+    "rewritten-by": "the model that rewrote the completions of a paraphrase",
+    "drawn-from": "rows a mitigation drew its rows from (one teacher of an ensemble, a refill pool)",
+    "contrast": "a clean teacher's rows a classifier learned to tell the traited rows from",
 }
 
 ADAPTER_FILES = ("adapter_config.json",)

@@ -1,0 +1,60 @@
+"""The extension point for mitigations: a ``MitigationConfig`` registered in ``MITIGATIONS``.
+
+A mitigation acts on one of three things, named by ``acts_on``:
+
+- ``data``: the rows a student learns from (``rows(runner, arm)`` returns the rows artifact the
+  dataset step filters, and filters to add): paraphrase, adversarial filter, the SFT ensemble,
+  and the existing filters as baselines;
+- ``loss``: which positions or which target the loss sees (divergence mask, the distillation
+  ensemble); the math lives in the mitigation's file;
+- ``update``: the optimiser's step (gradient projection, in the MLP experiment).
+
+``describe()`` says in one line what the mitigation changes (reports and plans print it).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from heredity.config import Strict
+from heredity.registry import Registry
+from heredity.store import Artifact
+
+
+@dataclass(frozen=True)
+class ArmData:
+    """What a data mitigation gets for one cell: the rows it mitigates and who made them."""
+
+    rows: Artifact       # the cell's unmitigated rollouts
+    teacher: Artifact    # the teacher whose text (SFT) or logits (distillation) the student learns
+    base: Artifact       # the student's base: the trait-free writer, unless a mitigation names another
+    traited: Artifact    # the run's traited teacher (a control cell is treated as its student cell is)
+    prompts: Artifact    # the prompts the rows answer
+    rollouts: object     # the run's RolloutsRecipe (sampling and length), for rows a mitigation writes
+    name: str = ""       # a label for people, prefixed to the mitigation's steps
+
+
+class MitigationConfig(Strict, ABC):
+    kind: str
+    label: str | None = Field(None, min_length=1, description="the arm's name in the report (default: the kind)")
+    acts_on: ClassVar[Literal["data", "loss", "update"]] = "data"
+
+    @property
+    def name(self) -> str:
+        return self.label or self.kind
+
+    @abstractmethod
+    def describe(self) -> str:
+        """One line: what this mitigation changes."""
+
+    def rows(self, runner, arm: ArmData) -> tuple[Artifact, list]:
+        """(the rows the student learns from, filters added after the arm's own). Data
+        mitigations override this; the others keep the rows."""
+        return arm.rows, []
+
+
+MITIGATIONS: Registry[type[MitigationConfig]] = Registry("mitigation")
