@@ -3,13 +3,18 @@ results, no half-artifact ever visible, completed steps never rebuilt, checkpoin
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import signal
+import subprocess
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
-from procs import events, run, signal_when, start
+from procs import events, signal_when, start
 from heredity.store import Store
 from heredity.store.verify import verify
 
@@ -21,6 +26,19 @@ def config(tmp_path):
     path = tmp_path / "toy.yaml"
     path.write_text(CONFIG)
     return path
+
+
+def run(store: Path, config: Path, log: Path) -> subprocess.CompletedProcess:
+    """``heredity run`` through the CLI's entry point in this process (the toy kind is registered
+    here: procs imports it). Only the run that is killed needs a process of its own; each one
+    pays ~5 s of imports, the reruns and the reference do not."""
+    from heredity.cli import main
+
+    env = {k: v for k, v in os.environ.items() if k != "HEREDITY_ALLOW_TAMPERED"} | {"HEREDITY_TOY_LOG": str(log), "COLUMNS": "200"}
+    out, err = io.StringIO(), io.StringIO()
+    with patch.dict(os.environ, env, clear=True), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(["--store", str(store), "run", str(config)])
+    return subprocess.CompletedProcess(["heredity", "run", str(config)], rc, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="module")
