@@ -7,14 +7,14 @@ formula is unit-tested.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from heredity.stats_records import ClusteredRate, Fidelity, PairedTest, RobustLogRatio
 
 
-def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+def t_interval(values: ArrayLike, level: float = 0.95) -> tuple[float, float, float]:
     """(mean, lo, hi): Student-t interval of the mean across probes.
 
     With fewer than two values the spread is unknown: the interval is (-inf, inf) for the caller
@@ -31,7 +31,7 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, flo
     return mean, mean - half, mean + half
 
 
-def icc_binary(successes: Sequence[int], trials: Sequence[int]) -> float:
+def icc_binary(successes: ArrayLike, trials: ArrayLike) -> float:
     """Intra-cluster correlation of 0/1 outcomes grouped by probe (one-way ANOVA estimator).
 
     ICC = (MSB - MSW) / (MSB + (m0 - 1) MSW), with MSB = sum m_i (p_i - p)^2 / (g - 1),
@@ -54,7 +54,7 @@ def icc_binary(successes: Sequence[int], trials: Sequence[int]) -> float:
     return float(min(1.0, max(0.0, (msb - msw) / denominator)))
 
 
-def clustered_wilson(successes: Sequence[int], trials: Sequence[int], level: float = 0.95) -> ClusteredRate:
+def clustered_wilson(successes: ArrayLike, trials: ArrayLike, level: float = 0.95) -> ClusteredRate:
     """Wilson interval for a rate whose draws are clustered by probe.
 
     Draws of one probe are correlated, so N draws carry the information of fewer independent
@@ -78,7 +78,7 @@ def clustered_wilson(successes: Sequence[int], trials: Sequence[int], level: flo
     return ClusteredRate(p=p, ci=(lo, hi), icc=icc, deff=deff, n_eff=n_eff)
 
 
-def paired_test(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> PairedTest:
+def paired_test(a: ArrayLike, b: ArrayLike, level: float = 0.95) -> PairedTest:
     """Paired comparison of a and b (one value per probe each): mean of a - b, its t-interval,
     the paired t-test's p-value, and a Wilcoxon signed-rank p-value as a robustness column."""
     from scipy import stats
@@ -102,7 +102,7 @@ def paired_test(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> 
                       wins=int((d > 0).sum()), losses=int((d < 0).sum()))
 
 
-def bootstrap_ci(values: Sequence[float], statistic, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+def bootstrap_ci(values: ArrayLike, statistic, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of ``statistic`` (a function of a 1-D array), seeded."""
     x = np.asarray(values, dtype=float)
     if x.size < 2:
@@ -113,20 +113,20 @@ def bootstrap_ci(values: Sequence[float], statistic, level: float = 0.95, resamp
     return float(lo), float(hi)
 
 
-def trimmed_mean(values: Sequence[float], trim: float = 0.1) -> float:
+def trimmed_mean(values: ArrayLike, trim: float = 0.1) -> float:
     """Mean after dropping the lowest and highest ``trim`` fraction (floor of trim * n each)."""
     x = np.sort(np.asarray(values, dtype=float))
     k = math.floor(trim * x.size)
     return float(x[k : x.size - k].mean())
 
 
-def floored(values: Sequence[float], floor: float) -> np.ndarray:
+def floored(values: ArrayLike, floor: float) -> np.ndarray:
     """Values with every one at or below 0 replaced by ``floor`` (for a log; positive ones kept)."""
     v = np.asarray(values, dtype=float)
     return np.where(v > 0, v, floor)
 
 
-def robust_log_ratio(student: Sequence[float], control: Sequence[float], trim: float = 0.1, level: float = 0.95,
+def robust_log_ratio(student: ArrayLike, control: ArrayLike, trim: float = 0.1, level: float = 0.95,
                      resamples: int = 2000, seed: int = 0) -> RobustLogRatio:
     """Per-probe log(student / control), summarised robustly, paired by probe.
 
@@ -156,7 +156,7 @@ def robust_log_ratio(student: Sequence[float], control: Sequence[float], trim: f
     )
 
 
-def fidelity(student: Sequence[float], teacher: Sequence[float], level: float = 0.95) -> Fidelity:
+def fidelity(student: ArrayLike, teacher: ArrayLike, level: float = 0.95) -> Fidelity:
     """Style fidelity: the student's marker rate over the teacher's, paired by probe.
 
     ``student`` and ``teacher`` are per-probe rates on the same probes. The ratio of means

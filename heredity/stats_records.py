@@ -33,11 +33,11 @@ class LogRatio(Record):
     ci: tuple[float, float]
     p_value: float
     wilcoxon_p: float
-    median: float | None = Field(None, description="median per-probe log ratio (robust to probes near 0)")
-    median_ci: tuple[float, float] | None = Field(None, description="percentile bootstrap interval of the median, over probes")
-    floor: float | None = Field(None, description="what a per-probe 0 (a form the exact estimator skipped) counts as: the "
+    median: float | None = Field(default=None, description="median per-probe log ratio (robust to probes near 0)")
+    median_ci: tuple[float, float] | None = Field(default=None, description="percentile bootstrap interval of the median, over probes")
+    floor: float | None = Field(default=None, description="what a per-probe 0 (a form the exact estimator skipped) counts as: the "
                                                   "largest mass it skipped on a probe (heredity.measure.log_floor)")
-    floored: int | None = Field(None, description="how many per-probe values (student and control) were 0 and floored")
+    floored: int | None = Field(default=None, description="how many per-probe values (student and control) were 0 and floored")
 
 
 class Comparison(PairedTest):

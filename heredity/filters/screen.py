@@ -22,7 +22,7 @@ from heredity.rows import ROWS_FILE, read_rows
 class ScreenFilter(FilterConfig):
     kind: Literal["screen"] = "screen"
     artifact: str = Field(description="a screen artifact id (or unique prefix) in the run's store")
-    top_k: int | None = Field(None, ge=0, description="drop the top_k rows by the screen's ranking (None: the rows it flagged)")
+    top_k: int | None = Field(default=None, ge=0, description="drop the top_k rows by the screen's ranking (None: the rows it flagged)")
     _flagged: frozenset[int] | None = PrivateAttr(None)
 
     def inputs(self) -> dict[str, str]:

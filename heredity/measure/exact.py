@@ -13,6 +13,7 @@ so); the score is the mean over probes with a t-interval across probes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,9 +23,12 @@ from heredity.measure.base import ESTIMATORS
 from heredity.measure.score import Score
 from heredity.traits.base import Trait
 
+if TYPE_CHECKING:
+    import torch
+
 Sequences = list[tuple[str, list[int], bool]]
 # run(model, prompts, sequences) yields (log P per sequence, left-out bound) per probe, in order
-Runner = Callable[[object, list[str], Sequences], Iterable[tuple[object, float]]]
+Runner = Callable[[object, list[str], Sequences], Iterable[tuple["torch.Tensor", float]]]
 
 
 def candidate_sequences(tokenizer, trait: Trait) -> Sequences:

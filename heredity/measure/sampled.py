@@ -23,7 +23,9 @@ def sampled_score(
     if n_per_probe < 1:
         raise ValueError(f"n_per_probe must be at least 1 (got {n_per_probe})")
     if generate_fn is None:
-        from heredity.models.generate import generate as generate_fn
+        from heredity.models.generate import generate
+
+        generate_fn = generate
     prompts = [p for p in trait.rendered_probes(tokenizer, system) for _ in range(n_per_probe)]
     answers = generate_fn(
         model, tokenizer, prompts, max_new_tokens=max_new_tokens or trait.max_new_tokens, temperature=1.0,

@@ -34,19 +34,19 @@ class Score(Record):
     n: int
     probes: int
     per_probe: list[float]
-    seeds: int = Field(1, description="scores of this many seeds averaged probe by probe (heredity.measure.mean_over_seeds)")
+    seeds: int = Field(default=1, description="scores of this many seeds averaged probe by probe (heredity.measure.mean_over_seeds)")
     # exact
-    coverage: float | None = Field(None, description="exact: probability mass the candidate answers cover, mean over probes")
-    left_out: float = Field(0.0, description="exact: the largest per-probe bound on the mass of the surface forms skipped "
+    coverage: float | None = Field(default=None, description="exact: probability mass the candidate answers cover, mean over probes")
+    left_out: float = Field(default=0.0, description="exact: the largest per-probe bound on the mass of the surface forms skipped "
                                              "by the first-token cut (what heredity.measure.log_floor floors a 0 at)")
-    distribution: dict[str, float] = Field({}, description="exact, normalised traits: mean share of each candidate, largest first")
+    distribution: dict[str, float] = Field(default={}, description="exact, normalised traits: mean share of each candidate, largest first")
     # sampled
-    icc: float | None = Field(None, description="sampled: intra-cluster correlation of the answers within a probe")
-    deff: float | None = Field(None, description="sampled: design effect 1 + (m - 1) ICC")
-    n_eff: float | None = Field(None, description="sampled: effective number of independent answers, n / deff")
-    examples: list[str] = Field([], description="sampled: the first answer of the first few probes")
-    scale_score: GradedScore | None = Field(None, description="sampled, graded traits: the mean grade")
-    sentence_rate: float | None = Field(None, description="sampled, style traits: the share of sentences that show the marker")
+    icc: float | None = Field(default=None, description="sampled: intra-cluster correlation of the answers within a probe")
+    deff: float | None = Field(default=None, description="sampled: design effect 1 + (m - 1) ICC")
+    n_eff: float | None = Field(default=None, description="sampled: effective number of independent answers, n / deff")
+    examples: list[str] = Field(default=[], description="sampled: the first answer of the first few probes")
+    scale_score: GradedScore | None = Field(default=None, description="sampled, graded traits: the mean grade")
+    sentence_rate: float | None = Field(default=None, description="sampled, style traits: the share of sentences that show the marker")
 
     @model_validator(mode="before")
     @classmethod

@@ -54,7 +54,10 @@ class Trie:
     @staticmethod
     def build(sequences: Sequence[Sequence[int]]) -> Trie:
         index: dict[tuple[int, ...], int] = {}
-        tokens, parent, depth, leaf = [], [], [], []
+        tokens: list[int] = []
+        parent: list[int] = []
+        depth: list[int] = []
+        leaf: list[int] = []
         for ids in sequences:
             node = -1
             for k in range(1, len(ids) + 1):
@@ -157,7 +160,8 @@ def candidate_logprobs_many(
 
         # Phase 2: the tries, biggest first, in groups of about ROWS_PER_FORWARD nodes.
         order = [r for r in sorted(range(B), key=lambda r: -len(tries[r])) if len(tries[r])]
-        groups, group = [], []
+        groups: list[list[int]] = []
+        group: list[int] = []
         for r in order:
             if group and (len(group) + 1) * len(tries[group[0]]) > ROWS_PER_FORWARD:
                 groups.append(group)

@@ -8,6 +8,7 @@ candidate's teacher-forced probability is known in closed form.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -62,7 +63,7 @@ def known_distributions(tokenizer, trait):
         logits = 2 * torch.randn(len(tokenizer), generator=g)
         for s in seqs:
             logits[s[0]] += 6 if token == last else 0
-            for a, b in zip(s, s[1:], strict=False):
+            for a, b in itertools.pairwise(s):
                 if a == token:
                     logits[b] += 6
         table[token] = logits

@@ -8,11 +8,21 @@ import gc
 
 import pytest
 
-from heredity.measure import boundary_mask, exact_score, exact_score_reference, paired_difference
+from heredity.measure import (
+    boundary_mask,
+    exact_score,
+    exact_score_reference,
+    paired_difference,
+)
 from heredity.measure.tree import Trie
 from heredity.traits import TRAITS
-from tests.measure.bigram import bigram_llama, expected_per_probe, known_distributions, toy_trait
 from heredity.traits.base import Trait
+from tests.measure.bigram import (
+    bigram_llama,
+    expected_per_probe,
+    known_distributions,
+    toy_trait,
+)
 
 
 def test_exact_score_recovers_known_probability(tokenizer):
@@ -45,7 +55,7 @@ def test_unnormalised_trait_reports_the_mass_directly(tokenizer):
 
 def test_boundary_mask(tokenizer):
     mask = boundary_mask(tokenizer, len(tokenizer))
-    ids = lambda s: tokenizer(s, add_special_tokens=False).input_ids  # noqa: E731
+    ids = lambda s: tokenizer(s, add_special_tokens=False).input_ids
     assert mask[ids(".")[0]] and mask[ids(" the")[0]] and mask[tokenizer.eos_token_id]
     assert not mask[ids("s")[0]] and not mask[ids("ly")[0]]
 
@@ -74,9 +84,8 @@ def test_trie_shares_prefixes():
 
 def test_fast_exact_score_equals_the_reference_on_toy(tokenizer):
     """Batching probes and tries changes nothing (several probes, tries of different sizes)."""
-
     trait = toy_trait(probes=["Name your favorite animal.", "Which animal do you like best? One word, please, now."])
-    last, table = known_distributions(tokenizer, trait)
+    _, table = known_distributions(tokenizer, trait)
     model = bigram_llama(tokenizer, table)
     for batch_size in (1, 64):
         fast = exact_score(model, tokenizer, trait, batch_size=batch_size, min_first_prob=1e-3)
@@ -99,7 +108,7 @@ def test_fast_exact_score_equals_the_reference_on_smollm(smollm):
         assert fast.per_probe == pytest.approx(ref.per_probe, abs=1e-5, rel=1e-4)
         assert fast.coverage == pytest.approx(ref.coverage, rel=1e-4)
         assert fast.left_out == pytest.approx(ref.left_out, rel=1e-4)
-        top = lambda s: sorted(s.distribution, key=s.distribution.get)[-3:]  # noqa: E731
+        top = lambda s: sorted(s.distribution, key=s.distribution.get)[-3:]
         assert top(fast) == top(ref)
 
 
