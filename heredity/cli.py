@@ -9,13 +9,13 @@ import os
 import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
 
+from heredity.display import console as make_console
 from heredity.display import plain, plain_block, safe
 from heredity.errors import HeredityError
 
-console = Console(stderr=True)
+console = make_console(stderr=True)
 _ENVIRONMENT_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOTDIR)
 
 
@@ -119,7 +119,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
         _print_list(f"ancestors of {aid}", ups, " ← ") if args.direction in ("up", "both") else None
         _print_list(f"descendants of {aid}", downs, " → ") if args.direction in ("down", "both") else None
         return 0
-    out = Console(highlight=False)
+    out = make_console(stderr=False, highlight=False)
     if args.direction in ("up", "both"):
         out.print("[bold]ancestors[/] (each parent under its child, with its relation)")
         out.print(lineage.ancestors_tree(store, aid))
@@ -241,6 +241,8 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from heredity.store.kinds import KINDS
+
     parser = argparse.ArgumentParser(prog="heredity", description=__doc__)
     parser.add_argument("--store", help="store folder (default: $HEREDITY_STORE or the user cache folder)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show third-party progress bars, logs and warnings")
@@ -264,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", help="artifact id or a unique prefix")
     p.add_argument("--direction", choices=["up", "down", "both"], default="both", help="ancestors (up), descendants (down) or both")
     p.add_argument("--format", choices=["tree", "list", "json", "dot"], default="tree")
-    p.add_argument("--kind", help="only artifacts of this kind, as a list (e.g. --direction up --kind model)")
+    p.add_argument("--kind", choices=sorted(KINDS), metavar="KIND",
+                   help=f"only artifacts of this kind, as a list (e.g. --direction up --kind model); one of {', '.join(sorted(KINDS))}")
     p.add_argument("--reach", nargs="?", const="model", metavar="KIND",
                    help="every descendant of KIND (default model): every model this artifact's data reached")
     p.add_argument("-o", "--output", help="write a picture: FILE.svg, FILE.png or FILE.dot (the .dot is always written)")
@@ -281,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("ls", help="list artifacts")
-    p.add_argument("--kind")
+    p.add_argument("--kind", choices=sorted(KINDS), metavar="KIND", help=f"only artifacts of this kind: {', '.join(sorted(KINDS))}")
     p.set_defaults(func=cmd_ls)
 
     p = sub.add_parser("reindex", help="rebuild the index from the manifests; exit 1 if it cannot vouch for every artifact")
@@ -310,8 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except HeredityError as exc:
-        # escaped: messages quote user text (YAML, paths) that may contain [brackets]
-        console.print(f"[red]error:[/] {safe(exc)}", highlight=False, soft_wrap=True)
+        # escaped: messages quote user text (YAML, paths) that may contain [brackets]; one problem
+        # a line (a config with three mistakes says all three), aligned under the first
+        lines = [escape(line) for line in plain_block(str(exc)).splitlines() or [""]]
+        console.print("[red]error:[/] " + "\n       ".join(lines), highlight=False, soft_wrap=True)
         return exc.exit_status
     except BrokenPipeError:  # `heredity lineage ID --format json | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -15,6 +15,7 @@ from rich.progress import (
 )
 
 from heredity.config import recipe_dict
+from heredity import display
 from heredity.display import safe
 from heredity.store import Artifact, Parent, Store
 from heredity.store.kinds import KINDS, RELATIONS
@@ -26,7 +27,7 @@ class Runner:
 
     def __init__(self, store: Store, console: Console | None = None, quiet: bool = False, executor: Any = None):
         self.store = store
-        self.console = console or Console(stderr=True)
+        self.console = console or display.console(stderr=True)  # no emoji codes; whole lines off a terminal
         self.quiet = quiet
         self.timings: list[dict[str, Any]] = []
         # How independent cells are bred (heredity.executors); None: one after the other, here.

@@ -10,7 +10,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 
-PALETTE = {"base": "#9e9e9e", "teacher": "#c2185b", "control": "#1976d2", "student": "#f57c00"}
+from heredity.report.style import PALETTE  # noqa: E402, F401 - re-exported: figures import it from here
+
 
 
 def bar_chart(

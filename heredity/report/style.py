@@ -1,6 +1,9 @@
 """The inline stylesheet of HTML reports and of ``heredity view``'s listing (system fonts only:
 nothing is fetched)."""
 
+# The colour of each role, in every figure (matplotlib colours; no import needed to name them).
+PALETTE = {"base": "#9e9e9e", "teacher": "#c2185b", "control": "#1976d2", "student": "#f57c00"}
+
 STYLESHEET = """
 :root { --ink: #1d2330; --muted: #5b6475; --rule: #d9dde5; --band: #f5f7fa; --accent: #c2185b; }
 * { box-sizing: border-box; }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from heredity.experiments.transmission.results import TransmissionResults
-from heredity.report.bars import PALETTE, bar_chart
+from heredity.report.style import PALETTE
 from heredity.report.tables import fmt_ci, fmt_num, fmt_p_value, markdown_table
 
 
