@@ -38,11 +38,11 @@ def cmd_derived_from(args: argparse.Namespace) -> int:
     from heredity.audit.derived import PUBLISHED, derived_from
     from heredity.store import Store
 
-    result = derived_from(Store(args.store), args.a, args.b)
+    result = derived_from(Store(args.store), args.a, args.b, args.base)
     if args.format == "json":
         print(json.dumps({**result.as_dict(), "published": PUBLISHED}, indent=2))
     else:
-        print(result.reason)
+        print(f"{result.verdict}: {'derived' if result.derived else 'not derived'}; {result.reason}")
         print(f"method: {result.method}")
         print(f"published accuracy of this family: {PUBLISHED}; ours: docs/audit.md")
     return 0
@@ -86,8 +86,9 @@ def add_commands(sub) -> None:
     p.add_argument("--trait", metavar="KIND[:ARG]", help="the trait whose probes build the direction (default: broad probes)")
     p.set_defaults(func=cmd_screen)
 
-    p = sub.add_parser("derived-from", help="was B fine-tuned from A? a weight-space test for models without records")
+    p = sub.add_parser("derived-from", help="was B fine-tuned from A? parent, child, siblings or unrelated, from the weights")
     p.add_argument("a", help="a model artifact or a model folder")
     p.add_argument("b")
+    p.add_argument("--base", help="a model either may have started from (default: the bases the artifacts record)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(func=cmd_derived_from)
