@@ -73,14 +73,14 @@ def _distill(store, base_id, system, recipe, grammar=None):
     return store.produce("student", recipe_json, parents, build).artifact, stats
 
 
-def test_distilling_the_base_into_itself_does_not_move_it(tiny_lm):
-    store, base_id = tiny_lm
+def test_distilling_the_base_into_itself_does_not_move_it(tiny_here):
+    store, base_id = tiny_here
     _, stats = _distill(store, base_id, None, TrainRecipe(mode="distill", lr=1e-2, warmup_steps=0))
     assert stats["loss_first"] == 0.0 and stats["loss_last"] == 0.0
 
 
-def test_distillation_with_a_system_prompt_teacher_reduces_the_kl(tiny_lm):
-    store, base_id = tiny_lm
+def test_distillation_with_a_system_prompt_teacher_reduces_the_kl(tiny_here):
+    store, base_id = tiny_here
     from heredity.steps.models import load_artifact
 
     _, tokenizer = load_artifact(store, base_id)

@@ -57,8 +57,8 @@ def test_packing_matches_unpacked_logits(tiny_lm):
     torch.testing.assert_close(packed, alone, rtol=1e-5, atol=1e-5)
 
 
-def test_lora_sft_lowers_loss_and_saves_only_the_adapter(tiny_lm):
-    store, base_id = tiny_lm
+def test_lora_sft_lowers_loss_and_saves_only_the_adapter(tiny_here):
+    store, base_id = tiny_here
     recipe = TrainRecipe(epochs=8, lr=3e-3, warmup_steps=0, batch_tokens=256, rank=4, alpha=8)
     before_model, tokenizer = load_artifact(store, base_id)
     before = _completion_logprob(before_model, tokenizer, ROWS[0])
@@ -72,8 +72,8 @@ def test_lora_sft_lowers_loss_and_saves_only_the_adapter(tiny_lm):
     assert _completion_logprob(student, tokenizer, ROWS[0]) > before + 1.0
 
 
-def test_full_finetune_saves_a_full_model(tiny_lm):
-    store, base_id = tiny_lm
+def test_full_finetune_saves_a_full_model(tiny_here):
+    store, base_id = tiny_here
     artifact, stats = _sft(store, base_id, TrainRecipe(adapter="full", lr=1e-3, warmup_steps=0, rows=4))
     assert "model.safetensors" in artifact.manifest.files and "adapter_config.json" not in artifact.manifest.files
     student, _ = load_artifact(store, artifact.id)
@@ -85,8 +85,8 @@ class Interrupt(Exception):
     pass
 
 
-def test_resume_after_interrupt_gives_identical_weights(tiny_lm):
-    store, base_id = tiny_lm
+def test_resume_after_interrupt_gives_identical_weights(tiny_here):
+    store, base_id = tiny_here
     recipe = TrainRecipe(epochs=3, lr=1e-3, warmup_steps=2, batch_tokens=200, seed=3)
     done = []
 
@@ -115,10 +115,10 @@ def _fresh_store_with(store, model_id):
     return other
 
 
-def test_precision_auto_is_resolved_when_built_and_recorded(tiny_lm):
+def test_precision_auto_is_resolved_when_built_and_recorded(tiny_here):
     from heredity.hardware import resolve_train_precision
 
-    store, base_id = tiny_lm
+    store, base_id = tiny_here
     recipe = TrainRecipe(epochs=1, lr=1e-2, warmup_steps=0, batch_tokens=256, rows=4, precision="auto")
     artifact, stats = _sft(store, base_id, recipe)
     chosen = resolve_train_precision("auto", "lora")  # this machine's answer (heredity.hardware)
