@@ -13,49 +13,48 @@ from heredity.stats_records import Record
 
 Interval = tuple[float, float]
 Level = Literal["A", "B"]
-Model = Record  # frozen, unknown keys refused
 
 
-class Score(Model):
+class Score(Record):
     p: float = Field(description="mean over probes (and seeds / draws) of the per-probe score")
     ci: Interval = Field(description="95% interval")
     n: int = Field(description="probes")
     seeds: int | None = Field(None, description="student seeds (or random draws) averaged per probe")
 
 
-class Gap(Model):
+class Gap(Record):
     value: float = Field(description="pipeline B's score minus pipeline A's (the A->B gap)")
     ci: Interval
     a: float = Field(description="pipeline A's cell mean")
     b: float = Field(description="pipeline B's cell mean")
 
 
-class CellResult(Model):
+class CellResult(Record):
     factors: dict[str, Level]
     score: Score
     scores: list[str] = Field([], description="the scores-... artifacts this cell's number was read from")
 
 
-class Share(Model):
+class Share(Record):
     share: float = Field(description="exact Shapley value, in score units; the shares sum to the gap")
     ci: Interval | None
     fraction: float | None = Field(description="share / gap (None when the gap is 0)")
     fraction_ci: Interval | None
 
 
-class Effect(Model):
+class Effect(Record):
     estimate: float
     ci: Interval
     p_value: float
     scale: Literal["score", "log-odds"]
 
 
-class Dividend(Model):
+class Dividend(Record):
     value: float = Field(description="Harsanyi dividend anchored at A: the simple effect (one factor) or interaction")
     ci: Interval | None
 
 
-class Bootstrap(Model):
+class Bootstrap(Record):
     draws: int
     seed: int
     level: float
@@ -64,7 +63,7 @@ class Bootstrap(Model):
     probes: int
 
 
-class Attribution(Model):
+class Attribution(Record):
     shapley: dict[str, Share]
     main_effects: dict[str, Effect]
     interactions: dict[str, Effect] = Field(description="every interaction of the effect-coded model, named base:teacher")
@@ -75,19 +74,19 @@ class Attribution(Model):
     bootstrap: Bootstrap
 
 
-class Change(Model):
+class Change(Record):
     value: float
     ci: Interval | None
 
 
-class PathStep(Model):
+class PathStep(Record):
     swapped: str | None = Field(description="the factor swapped to B at this step (None: pipeline A)")
     factors: dict[str, Level]
     score: Score
     change: Change | None = None
 
 
-class GridAttribution(Model):
+class GridAttribution(Record):
     """Everything ``attribute`` finds on one grid of cells for one behaviour."""
 
     gap: Gap

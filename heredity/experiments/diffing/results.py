@@ -16,26 +16,26 @@ from pydantic import Field
 
 from heredity import stats
 from heredity.diffing.records import (  # noqa: F401 - the attribution's records are part of the results' shape
-    Attribution, Bootstrap, CellResult, Change, Dividend, Effect, Gap, GridAttribution, Interval, Level, Model, PathStep,
+    Attribution, Bootstrap, CellResult, Change, Dividend, Effect, Gap, GridAttribution, Interval, Level, PathStep,
     Score, Share,
 )
-from heredity.results import RESULTS, Results
+from heredity.results import RESULTS, Record, Results
 
 
-class InterpolationPoint(Model):
+class InterpolationPoint(Record):
     alpha: float = Field(ge=0, le=1)
     kind: Literal["patch", "mixture"] = Field("patch", description="teacher patching on the same prompts, or the plain mixture")
     score: Score
 
 
-class FlipArm(Model):
+class FlipArm(Record):
     fraction: float = Field(gt=0, lt=1)
     arm: Literal["swap", "drop", "random-swap", "random-drop"]
     score: Score
     rows: int | None = Field(None, description="rows in the flip set S")
 
 
-class FlipTest(Model):
+class FlipTest(Record):
     difference: float = Field(description="swap minus drop, mean over probes (paired by probe)")
     ci: Interval
     p_value: float
