@@ -7,7 +7,7 @@ the rows that are missing."""
 from __future__ import annotations
 
 from heredity.config import Strict, plugin
-from heredity.errors import ConfigError
+from heredity.errors import ConfigError, StoreError
 from heredity.filters import FILTERS, apply_filters
 from heredity.rows import ROWS_FILE, read_rows, write_rows
 from heredity.store import Artifact, Parent
@@ -27,7 +27,11 @@ def filter_inputs(store, recipe: DatasetRecipe) -> dict[str, Artifact]:
     opened: dict[str, Artifact] = {}
     for k, config in enumerate(recipe.filters):
         for reference, kind in config.inputs().items():
-            artifact = store.open(store.resolve(reference))
+            try:
+                found = store.resolve(reference)
+            except StoreError as exc:
+                raise ConfigError(f"filters.{k}: {config.kind}: {exc}") from None
+            artifact = store.open(found)
             if artifact.manifest.kind != kind:
                 raise ConfigError(f"filters.{k}: {config.kind}: {reference} is a {artifact.manifest.kind} artifact in store "
                                   f"{store.root}; accepted: a {kind} artifact")

@@ -61,7 +61,7 @@ def test_bad_screens_are_clear_errors(run_store):
     not_a_screen = DatasetRecipe(filters=[{"kind": "screen", "artifact": rollouts.id}], task={"kind": "general"})
     with pytest.raises(ConfigError, match=r"filters.0: screen: rollouts-\w+ is a rollouts artifact .*accepted: a screen artifact"):
         make_dataset(runner, rollouts, not_a_screen)
-    with pytest.raises(Exception, match="no artifact matches 'screen-0000'"):
+    with pytest.raises(ConfigError, match=r"filters.0: screen: no artifact matches 'screen-0000' in store .*run"):
         make_dataset(runner, rollouts, DatasetRecipe(filters=[{"kind": "screen", "artifact": "screen-0000"}], task={"kind": "general"}))
     with pytest.raises(ValidationError, match="top_k"):
         FILTERS.get("screen")(artifact="screen-1", top_k=-1)
