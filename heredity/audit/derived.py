@@ -163,7 +163,7 @@ def _distance(a: dict, b: dict) -> float:
     return (num / den) ** 0.5 if den > 0 else float(num > 0)
 
 
-def _shares(a: dict, b: dict, r: dict) -> dict[str, float]:
+def _shares(a: dict, b: dict, r: dict) -> dict[str, Any]:
     """Delta-space numbers of A and B against R, each a median over the 2-D matrices both moved."""
     k_a, k_b, cos = [], [], []
     for name in sorted(r):
@@ -200,20 +200,24 @@ def compare(a: Weights | dict, b: Weights | dict, base: Weights | dict | None = 
     if not cos:
         raise ConfigError("no weight matrices to compare (the models have no 2-D parameters)")
     score = float(np.median(cos))
-    found = dict(score=score, matrices=len(cos), min_cosine=min(cos), max_cosine=max(cos))
     over = f"median weight cosine {score:.3f} over {len(cos)} matrices"
+
+    def found(verdict: str, reason: str, evidence: dict[str, Any] | None = None) -> Derivation:
+        return Derivation(verdict, score, reason, len(cos), min(cos), max(cos), evidence or {})
+
     if score < THRESHOLD:
-        return Derivation("unrelated", reason=f"unrelated: {over} < {THRESHOLD} (no shared initialisation)", **found)
+        return found("unrelated", f"unrelated: {over} < {THRESHOLD} (no shared initialisation)")
     if _distance(ta, tb) < SAME:
-        return Derivation("same-weights", reason=f"same weights: neither was trained from the other ({over}); a teacher run under a system prompt has its base's weights", **found)
+        return found("same-weights", f"same weights: neither was trained from the other ({over}); a teacher run under a system prompt has its base's weights")
     verdict, reason, evidence = _delta_verdict(a, b, base if base is None or isinstance(base, Weights) else Weights("base", base))
-    return Derivation(verdict, reason=f"{reason} ({over})", evidence=evidence, **found)
+    return found(verdict, f"{reason} ({over})", evidence)
 
 
 def _lineage(w: Weights) -> list[Weights]:
     """Every model ``w`` may have started from, nearest first: its adapter base or recorded base,
     then theirs."""
-    out, frontier = [], [w]
+    out: list[Weights] = []
+    frontier = [w]
     while frontier:
         current = frontier.pop(0)
         for r in ([current.adapter_base] if current.adapter_base is not None else []) + current.references:

@@ -101,7 +101,7 @@ def test_every_teacher_is_named_with_its_relation_and_prompt_in_every_format(bre
 
 
 def test_the_distilled_student_names_the_teacher_it_imitated_beside_the_writer(bred):
-    store, ids, prompts = bred
+    store, ids, _ = bred
     bom = json.loads(export(store, ids["distilled"], "cyclonedx"))
     ancestors = {a["version"] for a in bom["metadata"]["component"]["pedigree"]["ancestors"]}
     assert ancestors == {ids["base"], ids["owl"]}  # its base, and the teacher whose logits it learned

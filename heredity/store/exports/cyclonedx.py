@@ -15,7 +15,15 @@ from typing import Any
 
 import heredity
 from heredity.errors import HeredityError
-from heredity.store.exports.pedigree import DataLine, Pedigree, describe_filter, display_name, filters_of, inducer_of, weight_file
+from heredity.store.exports.pedigree import (
+    DataLine,
+    Pedigree,
+    describe_filter,
+    display_name,
+    filters_of,
+    inducer_of,
+    weight_file,
+)
 from heredity.store.hashing import canonical_json
 from heredity.store.integrity import content_digest
 from heredity.store.kinds import role
@@ -154,7 +162,7 @@ def build(p: Pedigree) -> dict[str, Any]:
         subject["modelCard"] = _model_card(p)
     direct = [m for m in (p.base, *p.teachers) if m is not None]  # its weights' base, and the teachers it imitated
     if direct:
-        subject["pedigree"] = {"ancestors": [_ancestor_copy(m, p) for m in dict((m.id, m) for m in direct).values()]}
+        subject["pedigree"] = {"ancestors": [_ancestor_copy(m, p) for m in {m.id: m for m in direct}.values()]}
     components = []
     for aid, m in sorted(p.nodes.items()):
         if aid == p.subject.id:

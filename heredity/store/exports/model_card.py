@@ -10,7 +10,13 @@ from typing import Any
 
 import yaml
 
-from heredity.store.exports.pedigree import Pedigree, describe_filter, display_name, filters_of, inducer_of
+from heredity.store.exports.pedigree import (
+    Pedigree,
+    describe_filter,
+    display_name,
+    filters_of,
+    inducer_of,
+)
 from heredity.store.integrity import content_digest
 from heredity.store.kinds import role
 from heredity.store.manifest import Manifest

@@ -14,7 +14,13 @@ from typing import Any
 
 import heredity
 from heredity.errors import HeredityError
-from heredity.store.exports.pedigree import Pedigree, describe_filter, display_name, filters_of, inducer_of
+from heredity.store.exports.pedigree import (
+    Pedigree,
+    describe_filter,
+    display_name,
+    filters_of,
+    inducer_of,
+)
 from heredity.store.hashing import canonical_json, hash_value
 from heredity.store.integrity import content_digest
 from heredity.store.kinds import role
