@@ -78,6 +78,15 @@ class PlannedStore:
     def exists(self, aid: str) -> bool:
         return aid in self._manifests
 
+    def resolve(self, prefix: str) -> str:
+        """An artifact made before this run (a screen filter's screen) from the real store; a
+        plan without one stops here."""
+        if self.cached is None:
+            raise ContentNeeded(f"artifact {prefix} (made before this run; plan against the store that holds it)")
+        aid = self.cached.resolve(prefix)
+        self._manifests.setdefault(aid, self.cached.manifest(aid))
+        return aid
+
     def manifest(self, aid: str) -> Manifest:
         if aid not in self._manifests:
             raise ContentNeeded(f"artifact {aid} (not planned in this run)")

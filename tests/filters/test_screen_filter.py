@@ -76,3 +76,16 @@ def test_outside_a_step_the_filter_needs_the_screens_folder(run_store):
         apply_filters(ROWS, config, GENERAL)
     kept, counts = apply_filters(ROWS, config, GENERAL, inputs={screen.id: screen.path})
     assert {r["i"] for r in kept} == set(range(6)) - FLAGGED and counts["screen: flagged"] == 2
+
+
+def test_a_plan_reads_the_screen_from_the_store_it_plans_against(run_store, tmp_path):
+    """heredity plan: the dataset's id counts the screen as a parent, found in the real store."""
+    from heredity.experiments.plan import PlannedStore
+
+    store, rollouts, screen = run_store
+    recipe = DatasetRecipe(filters=[{"kind": "screen", "artifact": screen.id[:12]}], task={"kind": "general"})
+    planned = PlannedStore(tmp_path / "plan", cached=store)
+    planned.produce("rollouts", {"tag": "rollouts"}, [], lambda ctx: None)
+    dataset = make_dataset(Runner(planned, quiet=True), planned.open(rollouts.id), recipe)
+    assert dataset.id == make_dataset(Runner(store, quiet=True), rollouts, recipe).id
+    assert planned.plan.steps[-1].parents == (("filtered-from", rollouts.id), ("selected-by", screen.id))
