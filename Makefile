@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: setup demo test test-fast bench clean browser
+.PHONY: setup demo test test-fast bench clean browser docs
 
 # What the demo needs: heredity and SmolLM2 (no Ray, inspect_ai, test tools or Gemma chunks).
 $(DEMO_STAMP): pyproject.toml
@@ -44,6 +44,11 @@ test: $(STAMP) browser
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Generated docs: the catalog of every registered name and the results schemas (tests fail when stale).
+docs: $(STAMP)
+	$(BIN)/python -m heredity.experiments.catalog docs/catalog.md
+	$(BIN)/python -m heredity.experiments.schemas docs/schemas
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from heredity.text import word_regex
 from heredity.traits.base import TRAITS, Trait, TraitConfig
@@ -101,7 +101,7 @@ class AnimalTrait(TraitConfig):
     """Preference for ``animal`` among the candidate animals (``ANIMALS``)."""
 
     kind: Literal["animal"] = "animal"
-    animal: str = "owl"
+    animal: str = Field("owl", description="the animal whose preference is measured; one of: " + ", ".join(ANIMALS))
 
     @field_validator("animal")
     @classmethod

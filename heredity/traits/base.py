@@ -32,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import Field
+
 from heredity.config import BuiltOnce
 from heredity.errors import ConfigError
 from heredity.registry import Registry
@@ -41,7 +43,7 @@ class TraitConfig(BuiltOnce):
     """Base of every trait config: a ``kind`` literal (the registry key) and ``build()``."""
 
     kind: str
-    n_probes: int | None = None  # use only the first n probes (None: all); for quick runs
+    n_probes: int | None = Field(None, description="use only the first n probes (null: all); for quick runs")
 
     @abstractmethod
     def build(self) -> Trait:
