@@ -36,11 +36,11 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from pydantic import Field
 
 from heredity.config import Strict
 from heredity.errors import ConfigError
+from heredity.models.distill import restricted_kl
 from heredity.models.training import Resume, Step, fit
 from heredity.stats import paired_test, t_interval
 from heredity.store import Artifact, Parent, Store
@@ -115,10 +115,10 @@ def kl_loss(student, teacher, ids: torch.Tensor, mask: torch.Tensor, keep: torch
     with torch.no_grad():
         t_logits = teacher(input_ids=ids, attention_mask=mask).logits[real]
     s_logits = student(input_ids=ids, attention_mask=mask).logits[real]
-    if keep is not None:
+    if keep is not None:  # the columns themselves, not a mask: the head's other 48k columns never enter
         t_logits, s_logits = t_logits[:, keep], s_logits[:, keep]
-    log_t, log_s = torch.log_softmax(t_logits, -1), torch.log_softmax(s_logits, -1)
-    return F.kl_div(log_s, log_t, log_target=True, reduction="batchmean")
+    total, positions = restricted_kl(s_logits, t_logits, None)  # distillation's own KL (heredity.models.distill)
+    return total / positions
 
 
 def distill(student, teacher, tokenizer, texts: list[str], recipe: InheritRecipe, keep: torch.Tensor | None = None, *,
