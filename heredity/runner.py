@@ -77,6 +77,13 @@ class Runner:
                 nonlocal done
                 done += n
                 rate = done / max(time.perf_counter() - t0, 1e-9)
-                bar.update(task, advance=n, rate=f"{rate:,.1f} {unit}/s" if unit else f"{rate:,.1f}/s", **fields)
+                bar.update(task, advance=n, rate=_rate(rate, unit), **fields)  # fields may set the total
 
             yield advance
+
+
+def _rate(per_second: float, unit: str) -> str:
+    """"2.5 steps/s", or "22.8 s/step" when a unit takes longer than a second (not "0.0 steps/s")."""
+    if per_second >= 1 or per_second <= 0:
+        return f"{per_second:,.1f} {unit}/s" if unit else f"{per_second:,.1f}/s"
+    return f"{1 / per_second:,.1f} s/{unit.removesuffix('s') or 'item'}"

@@ -140,6 +140,8 @@ def train_loop(model, examples: list[Example], recipe: TrainRecipe, scratch, pac
         return total
 
     model.train()
+    if progress is not None:  # the bar's total, so it shows n/N and an ETA, not n/?
+        progress(0, total=len(steps))
     with varlen(model):
         trained = fit(steps, micro_loss, optimizer, lr=lambda step: lr_at(step, len(steps), recipe),
                       max_grad_norm=recipe.max_grad_norm, progress=progress, resume=resume)

@@ -124,3 +124,15 @@ def test_precision_auto_is_resolved_when_built_and_recorded(tiny_here):
     chosen = resolve_train_precision("auto", "lora")  # this machine's answer (heredity.hardware)
     assert stats["precision"] == chosen  # the student step stores these statistics as the artifact's summary
     assert artifact.manifest.recipe["precision"] == "auto"  # the id is of what was asked for
+
+
+def test_training_tells_the_progress_bar_its_total_first(tiny_lm, tmp_path):
+    """The bar shows n/N and an ETA from the first step (it showed 4/?)."""
+    store, tiny_id = tiny_lm
+    calls = []
+    (tmp_path / "out").mkdir()
+    (tmp_path / "scratch").mkdir()
+    stats = train_sft(model_ref(store, tiny_id), ROWS, TrainRecipe(epochs=2, lr=1e-3, warmup_steps=0, batch_tokens=64),
+                      tmp_path / "out", tmp_path / "scratch", progress=lambda n=1, **fields: calls.append((n, fields)))
+    assert calls[0] == (0, {"total": stats["steps"]}) and stats["steps"] > 1
+    assert sum(n for n, _ in calls) == stats["steps"]
