@@ -86,7 +86,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_lineage(args: argparse.Namespace) -> int:
     from heredity.store import lineage
-
     from heredity.store.integrity import require_closure
 
     store = _store(args)
@@ -332,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         where = f" {exc.filename}" if exc.filename else ""
         console.print(f"[red]error:[/] cannot write{safe(where)}: {exc.strerror}", highlight=False, soft_wrap=True)
         return 2
-    except Exception as exc:  # noqa: BLE001 (the user gets one line, never a traceback)
+    except Exception as exc:
         return _unexpected(exc)
 
 

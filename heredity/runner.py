@@ -10,12 +10,17 @@ from typing import Any
 from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import (
-    BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
-from heredity.config import recipe_dict
 from heredity import display
+from heredity.config import recipe_dict
 from heredity.display import safe
 from heredity.store import Artifact, Parent, Store
 from heredity.store.kinds import KINDS, RELATIONS

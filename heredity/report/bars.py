@@ -8,10 +8,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from heredity.report.style import PALETTE  # noqa: E402, F401 - re-exported: figures import it from here
-
+from heredity.report.style import PALETTE  # noqa: F401 - re-exported: figures import it from here
 
 
 def bar_chart(

@@ -15,12 +15,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from heredity.errors import ConfigError  # noqa: E402
-from heredity.stats import floored, paired_test  # noqa: E402
-from heredity.stats_records import PairedTest  # noqa: E402
+from heredity.errors import ConfigError
+from heredity.stats import floored, paired_test
+from heredity.stats_records import PairedTest
 
 LOG_FLOOR = 1e-12  # per-probe values at or below 0 are floored here before the log
 

@@ -44,10 +44,10 @@ def without_scores(graph: dict) -> dict:
 def lineage_svg(store: Store, artifact_id: str) -> str:
     """The artifact's ancestry (scores folded into "measured" edges) drawn by
     ``heredity.store.exports.dot`` (Graphviz when installed, else networkx + matplotlib), as SVG text."""
+    import matplotlib
+
     from heredity.store import lineage
     from heredity.store.exports import dot
-
-    import matplotlib
 
     graph = without_scores(lineage.graph(store, artifact_id, "up"))
     with tempfile.TemporaryDirectory(prefix="heredity-lineage-") as tmp, matplotlib.rc_context({"svg.fonttype": "none"}):

@@ -124,7 +124,7 @@ class BoundedServer(HTTPServer):
     def _work(self, request, client_address) -> None:
         try:
             self.finish_request(request, client_address)
-        except Exception:  # noqa: BLE001 - one bad request must not stop the server
+        except Exception:
             self.handle_error(request, client_address)
         finally:
             self.shutdown_request(request)
@@ -144,7 +144,7 @@ def make_server(store: Store, host: str = "127.0.0.1", port: int = 0, *, allow_r
     class Handler(BaseHTTPRequestHandler):
         timeout = SOCKET_TIMEOUT_S
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             path = unquote(self.path.split("?", 1)[0])
             try:
                 if not allow_remote and (self.headers.get("Host") or "").lower() not in allowed_hosts(host, self.server.server_address[1]):

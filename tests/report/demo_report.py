@@ -9,7 +9,13 @@ import numpy as np
 from heredity import stats
 from heredity.experiments.transmission.report import write_report
 from heredity.experiments.transmission.results import (
-    Arm, ControlTrait, DatasetSummary, Specificity, TransmissionResults, compare, fidelity,
+    Arm,
+    ControlTrait,
+    DatasetSummary,
+    Specificity,
+    TransmissionResults,
+    compare,
+    fidelity,
 )
 from heredity.experiments.transmission.verdict import verdict
 from heredity.measure import Score

@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import chromium
 import pytest
 
-import chromium
 from heredity.report.stored import html_for_artifact
 from heredity.store import Parent
 

@@ -8,8 +8,8 @@ import json
 
 import numpy as np
 import pytest
-
 from demo_report import demo_levels, demo_results, write_demo_report
+
 from heredity.experiments.schemas import load_results
 
 

@@ -17,11 +17,20 @@ from heredity.cell import Cell, CellSpec
 from heredity.experiments.base import breed_all, report_step
 from heredity.experiments.transmission.config import TransmissionConfig
 from heredity.experiments.transmission.report import write_report
+from heredity.experiments.transmission.results import (
+    Arm,
+    ControlTrait,
+    Generation,
+    OtherBase,
+    Specificity,
+    TransmissionResults,
+    combine_seeds,
+    compare,
+    dataset_summary,
+    fidelity,
+)
 from heredity.experiments.transmission.screened import screen_arm
 from heredity.experiments.transmission.verdict import verdict
-from heredity.experiments.transmission.results import (
-    Arm, ControlTrait, Generation, OtherBase, Specificity, TransmissionResults, combine_seeds, compare, dataset_summary, fidelity,
-)
 from heredity.inducers import INDUCERS
 from heredity.runner import Runner
 from heredity.steps.dataset import DatasetRecipe
