@@ -62,8 +62,9 @@ class AdversarialFilter(MitigationConfig):
 
 def adversarial_filter(runner, rows: Artifact, traited: Artifact, clean: Artifact, pool: Artifact, recipe: AdversarialRecipe,
                        name: str = "") -> Artifact:
-    parents = [Parent(id=rows.id, relation="filtered-from"), Parent(id=traited.id, relation="input"),
-               Parent(id=clean.id, relation="contrast"), Parent(id=pool.id, relation="drawn-from")]
+    # The contrast rows chose which rows drop (selected-by); the refill pool's text is in the rows (input).
+    parents = [Parent(id=rows.id, relation="filtered-from"), Parent(id=traited.id, relation="selected-by"),
+               Parent(id=clean.id, relation="selected-by"), Parent(id=pool.id, relation="input")]
 
     def build(ctx):
         from heredity.mitigations.classifier import drop_and_refill, fit

@@ -8,8 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from heredity.config import plugin
-from heredity.filters import FILTERS
+from heredity.filters import AnyFilter
 from heredity.mitigations.base import MITIGATIONS, ArmData, MitigationConfig
 
 
@@ -18,7 +17,7 @@ class FiltersMitigation(MitigationConfig):
     """Add rollout filters to the arm (e.g. ``[{kind: keyword, action: strip}]``)."""
 
     kind: Literal["filters"] = "filters"
-    filters: list[plugin(FILTERS)] = Field(..., min_length=1, description="filters run after the arm's own, in order")  # type: ignore[valid-type]
+    filters: list[AnyFilter] = Field(..., min_length=1, description="filters run after the arm's own, in order")
 
     def describe(self) -> str:
         return "rows filtered by " + ", ".join(f.kind for f in self.filters)

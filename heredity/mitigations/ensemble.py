@@ -65,7 +65,7 @@ def draw_rows(sets: list[list[dict]], seed: int) -> tuple[list[dict], list[int]]
 
 
 def draw_step(runner, sets: list[Artifact], seed: int, name: str = "") -> Artifact:
-    parents = [Parent(id=a.id, relation="drawn-from") for a in sets]
+    parents = [Parent(id=a.id, relation="input") for a in sets]  # each set's text is in the rows
 
     def build(ctx):
         rows, taken = draw_rows([read_rows(a.file(ROWS_FILE)) for a in sets], seed)

@@ -1,7 +1,7 @@
 """``paraphrase``: a model without the trait (the student's base by default, or another base)
 rewrites every completion; the prompt and the row id are kept. A cached, seeded store step of
-kind ``paraphrase`` whose parents are the rows it rewrote (``paraphrased-from``) and the model
-that rewrote them (``rewritten-by``).
+kind ``paraphrase`` whose parents are the rows it rewrote (``generated-from``) and the model
+that rewrote them (``teacher``: it wrote the text the student learns, as exports say).
 
 Published: paraphrasing usually suppresses subliminal transfer, yet Phantom Transfer survives
 per-row paraphrasing (../shared/REFERENCES.md)."""
@@ -73,7 +73,7 @@ def requests(rows: list[dict], instruction: str) -> list[str]:
 def paraphrase(runner, rows: Artifact, writer: Artifact, recipe: ParaphraseRecipe, name: str = "") -> Artifact:
     """Rows with the same ``i`` and ``prompt`` whose completions ``writer`` rewrote; a row whose
     rewrite is empty is dropped and counted."""
-    parents = [Parent(id=rows.id, relation="paraphrased-from"), Parent(id=writer.id, relation="rewritten-by")]
+    parents = [Parent(id=rows.id, relation="generated-from"), Parent(id=writer.id, relation="teacher")]
 
     def build(ctx):
         from heredity.models.chat import render

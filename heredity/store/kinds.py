@@ -42,10 +42,6 @@ RELATIONS: dict[str, str] = {
     "data": "the data an evaluation used",
     "control": "the clean model a comparison is made against",
     "selected-by": "the screen that chose which rows a derived dataset drops",
-    "paraphrased-from": "the rows whose completions a paraphrase rewrote",
-    "rewritten-by": "the model that rewrote the completions of a paraphrase",
-    "drawn-from": "rows a mitigation drew its rows from (one teacher of an ensemble, a refill pool)",
-    "contrast": "a clean teacher's rows a classifier learned to tell the traited rows from",
 }
 
 ADAPTER_FILES = ("adapter_config.json",)
