@@ -13,7 +13,9 @@ estimators, exporters and experiment kinds. A plug-in is one file that registers
 
 Config plug-ins (traits, tasks, filters, inducers) register a ``heredity.config.Strict`` model
 with a ``kind`` literal; a field of an experiment file accepts any of them through
-``heredity.config.plugin(REGISTRY)``, and ``REGISTRY.parse(mapping)`` builds one in code.
+``heredity.config.plugin(REGISTRY)`` (or its typed alias, ``AnyTrait = Annotated[TraitConfig,
+PickedByKind(TRAITS)]``, which a type checker reads as ``TraitConfig``), and
+``REGISTRY.parse(mapping)`` builds one in code.
 Behaviour plug-ins (student kinds, estimators, exporters) register an object or a function.
 Packages of plug-ins import every module they hold (``import_plugins``), so dropping a file in
 is enough; plug-ins defined elsewhere (a user's module, a test) register the same way.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from heredity.errors import ConfigError
@@ -80,6 +83,20 @@ class Registry(Generic[T]):
         if not isinstance(data, dict) or "kind" not in data:
             raise ConfigError(f"{where}: expected a mapping with a 'kind' (accepted: {', '.join(self.names())})")
         return validate(self.get(data["kind"]), data, where)
+
+
+@dataclass(frozen=True)
+class PickedByKind:
+    """``Annotated[Base, PickedByKind(REGISTRY)]``: a field of type ``Base`` (for the type checker)
+    validated and serialised exactly as ``heredity.config.plugin(REGISTRY)``: the same pydantic
+    schema, so recipe JSON, artifact ids and error messages do not depend on which is written."""
+
+    registry: Registry[Any]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from heredity.config import plugin
+
+        return handler.generate_schema(plugin(self.registry))
 
 
 def import_plugins(package: str, path: Iterable[str], skip: Iterable[str] = ("base",)) -> None:

@@ -20,16 +20,18 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal, TypeAlias
 
 import numpy as np
 from pydantic import Field
 
 from heredity.config import Strict
 from heredity.models.teacher_forced import completion_states, token_logprobs, token_states
-from heredity.registry import Registry
+from heredity.registry import PickedByKind, Registry
 
 SCORERS: Registry[type[Strict]] = Registry("flip-set scorer")
+# a field that takes any registered flip-set scorer, picked by its kind
+AnyScorer: TypeAlias = Annotated[Strict, PickedByKind(SCORERS)]
 
 
 def aggregate(values: Sequence[np.ndarray], how: str) -> np.ndarray:

@@ -18,10 +18,11 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Annotated, TypeAlias
 
 from heredity.config import Strict
 from heredity.errors import ConfigError
-from heredity.registry import Registry
+from heredity.registry import PickedByKind, Registry
 
 
 class FilterConfig(Strict, ABC):
@@ -41,6 +42,8 @@ class FilterConfig(Strict, ABC):
 
 
 FILTERS: Registry[type[FilterConfig]] = Registry("filter")
+# a field that takes any registered filter, picked by its kind
+AnyFilter: TypeAlias = Annotated[FilterConfig, PickedByKind(FILTERS)]
 
 
 def needs_trait(kind: str, trait) -> None:

@@ -11,9 +11,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from heredity.config import plugin
 from heredity.filters.base import FILTERS, FilterConfig, needs_trait
-from heredity.judges import JUDGES, Rubric
+from heredity.judges import AnyJudge, Rubric
 from heredity.judges.rules import RulesJudgeConfig
 
 
@@ -34,7 +33,7 @@ class JudgeFilter(FilterConfig):
     """Drop rows a judge says reference the trait."""
 
     kind: Literal["judge"] = "judge"
-    judge: plugin(JUDGES) = Field(default_factory=RulesJudgeConfig)  # type: ignore[valid-type]
+    judge: AnyJudge = Field(default_factory=RulesJudgeConfig)
     threshold: float = 0.5
 
     @cached_property

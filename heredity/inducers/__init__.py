@@ -3,9 +3,9 @@ inducer is one new file (see ``heredity.inducers.base``)."""
 
 from __future__ import annotations
 
-from heredity.inducers.base import INDUCERS, InducerConfig
+from heredity.inducers.base import INDUCERS, AnyInducer, InducerConfig
 from heredity.registry import import_plugins
 
 import_plugins(__name__, __path__)
 
-__all__ = ["INDUCERS", "InducerConfig"]
+__all__ = ["INDUCERS", "AnyInducer", "InducerConfig"]

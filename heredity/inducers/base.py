@@ -20,9 +20,10 @@ and an experiment file says ``inducer: {kind: shout}``.
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Annotated, TypeAlias
 
 from heredity.config import Strict
-from heredity.registry import Registry
+from heredity.registry import PickedByKind, Registry
 from heredity.store import Artifact
 
 
@@ -36,6 +37,8 @@ class InducerConfig(Strict):
 
 
 INDUCERS: Registry[type[InducerConfig]] = Registry("inducer")
+# a field that takes any registered inducer, picked by its kind
+AnyInducer: TypeAlias = Annotated[InducerConfig, PickedByKind(INDUCERS)]
 
 
 def trait_label(trait) -> str:

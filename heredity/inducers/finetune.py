@@ -15,24 +15,24 @@ from typing import Literal
 
 from pydantic import Field
 
-from heredity.config import implicit_defaults, plugin
+from heredity.config import implicit_defaults
 from heredity.errors import ConfigError
-from heredity.filters import FILTERS
+from heredity.filters import AnyFilter
 from heredity.inducers.base import INDUCERS, InducerConfig, trait_label
 from heredity.models.finetune import TrainRecipe
-from heredity.students import StudentTrain
 from heredity.steps.teacher import TeacherRecipe, make_teacher
-from heredity.tasks import TASKS
+from heredity.students import StudentTrain
+from heredity.tasks import AnyTask
 
 
 @INDUCERS.register("finetune")
 class FinetuneInducer(InducerConfig):
     kind: Literal["finetune"] = "finetune"
-    task: plugin(TASKS) = Field(default_factory=lambda: {"kind": "general"}, validate_default=True)
+    task: AnyTask = Field(default_factory=lambda: {"kind": "general"}, validate_default=True)
     prompts: int = Field(128, ge=1, description="how many prompts the base answers for the induction data")
     prompt_seed: int = Field(1000, description="differs from the experiment's prompt_seed: induce on other prompts")
     train: StudentTrain = TrainRecipe(epochs=2, lr=1e-3, warmup_steps=2)
-    filters: list[plugin(FILTERS)] = Field([], description="run on the base's answers before the imprint, e.g. [{kind: format}]")
+    filters: list[AnyFilter] = Field([], description="run on the base's answers before the imprint, e.g. [{kind: format}]")
     temperature: float = Field(1.0, ge=0, description="the base's sampling temperature for the induction answers (0: greedy)")
 
     _defaults_are_implicit = implicit_defaults(filters=[], temperature=1.0)  # ids from before them stay

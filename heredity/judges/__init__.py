@@ -12,6 +12,7 @@ import pkgutil
 from heredity.judges.base import (
     JUDGES,
     Agreement,
+    AnyJudge,
     Judge,
     JudgeConfig,
     Rubric,
@@ -24,4 +25,4 @@ for _module in pkgutil.iter_modules(__path__):
     if _module.name not in ("base",):
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["JUDGES", "Agreement", "Judge", "JudgeConfig", "Rubric", "agreement", "lazy_scorer", "load_rubrics"]
+__all__ = ["JUDGES", "Agreement", "AnyJudge", "Judge", "JudgeConfig", "Rubric", "agreement", "lazy_scorer", "load_rubrics"]

@@ -21,19 +21,20 @@ A new judge kind is one file in this package::
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 import json
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Annotated, TypeAlias
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from heredity.config import Strict
 from heredity.errors import ConfigError
-from heredity.registry import Registry
+from heredity.registry import PickedByKind, Registry
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ class JudgeConfig(Strict):
 
 
 JUDGES: Registry[type[JudgeConfig]] = Registry("judge")
+# a field that takes any registered judge, picked by its kind
+AnyJudge: TypeAlias = Annotated[JudgeConfig, PickedByKind(JUDGES)]
 
 
 class Agreement(BaseModel):

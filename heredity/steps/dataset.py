@@ -6,19 +6,19 @@ the rows that are missing."""
 
 from __future__ import annotations
 
-from heredity.config import Strict, plugin
+from heredity.config import Strict
 from heredity.errors import ConfigError, StoreError
-from heredity.filters import FILTERS, apply_filters
+from heredity.filters import AnyFilter, apply_filters
 from heredity.rows import ROWS_FILE, read_rows, write_rows
 from heredity.store import Artifact, Parent
-from heredity.tasks import TASKS
-from heredity.traits import TRAITS
+from heredity.tasks import AnyTask
+from heredity.traits import AnyTrait
 
 
 class DatasetRecipe(Strict):
-    filters: list[plugin(FILTERS)] = []
-    task: plugin(TASKS)
-    trait: plugin(TRAITS) | None = None  # where keyword filters take their default words
+    filters: list[AnyFilter] = []
+    task: AnyTask
+    trait: AnyTrait | None = None  # where keyword filters take their default words
     max_rows: int | None = None  # keep at most this many (the first, in prompt order)
 
 

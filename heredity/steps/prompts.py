@@ -3,14 +3,14 @@ rollouts of the same prompts share one parent (and a diffing grid can swap promp
 
 from __future__ import annotations
 
-from heredity.config import Strict, plugin
+from heredity.config import Strict
 from heredity.rows import write_rows
 from heredity.store import Artifact
-from heredity.tasks import TASKS
+from heredity.tasks import AnyTask
 
 
 class PromptsRecipe(Strict):
-    task: plugin(TASKS)
+    task: AnyTask
     n: int
     seed: int = 0
 

@@ -10,10 +10,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from heredity.config import Strict, implicit_defaults, plugin
+from heredity.config import Strict, implicit_defaults
 from heredity.rows import ROWS_FILE, read_rows, write_rows
 from heredity.store import Artifact, Parent
-from heredity.tasks import TASKS
+from heredity.tasks import AnyTask
 
 
 class Sampling(Strict):
@@ -29,7 +29,7 @@ class Sampling(Strict):
 
 
 class RolloutsRecipe(Sampling):
-    task: plugin(TASKS)
+    task: AnyTask
     max_new_tokens: int = Field(..., ge=1)
     backend: Literal["hf", "vllm"] = Field("hf", description="the engine that writes the rows (resolved from generation.backend)")
 
@@ -57,12 +57,11 @@ def make_rollouts(runner, teacher: Artifact, prompts: Artifact, recipe: Rollouts
     parents = [Parent(id=teacher.id, relation="teacher"), Parent(id=prompts.id, relation="input")]
 
     def build(ctx):
+        from heredity.hardware import resolve_dtype
         from heredity.models.chat import render
         from heredity.models.generate import generate
         from heredity.steps.models import load_artifact
         from heredity.steps.teacher import generator
-
-        from heredity.hardware import resolve_dtype
 
         model_id, system = generator(teacher)
         dtype = resolve_dtype(recipe.dtype)

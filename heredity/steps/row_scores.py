@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import json
 
-from heredity.config import Strict, plugin
-from heredity.diffing.flip import SCORERS
+from heredity.config import Strict
+from heredity.diffing.flip import AnyScorer
 from heredity.rows import ROWS_FILE, read_rows, write_rows
 from heredity.store import Artifact, Parent
-from heredity.traits import TRAITS
+from heredity.traits import AnyTrait
 
 SCORES_FILE = "scores.jsonl"
 
 
 class RowScoresRecipe(Strict):
-    scorer: plugin(SCORERS)
-    trait: plugin(TRAITS)
+    scorer: AnyScorer
+    trait: AnyTrait
 
 
 def make_row_scores(runner, rollouts: Artifact, trait_teacher: Artifact, clean_teacher: Artifact, recipe: RowScoresRecipe,

@@ -3,17 +3,17 @@ sampled completions, logit distillation on the teacher's next-token distribution
 
 from __future__ import annotations
 
-from heredity.config import Strict, plugin
-from heredity.students import StudentTrain
+from heredity.config import Strict
 from heredity.rows import ROWS_FILE, read_rows
 from heredity.store import Artifact, Parent
-from heredity.tasks import TASKS
+from heredity.students import StudentTrain
+from heredity.tasks import AnyTask
 
 
 class StudentRecipe(Strict):
     train: StudentTrain
     # The task of the data, so distillation can restrict the KL to the task's grammar.
-    task: plugin(TASKS)
+    task: AnyTask
     restrict_to_grammar: bool = True
 
 

@@ -4,8 +4,8 @@ file (see ``heredity.tasks.base`` for the extension point)."""
 from __future__ import annotations
 
 from heredity.registry import import_plugins
-from heredity.tasks.base import TASKS, Task, TaskConfig
+from heredity.tasks.base import TASKS, AnyTask, Task, TaskConfig
 
 import_plugins(__name__, __path__)
 
-__all__ = ["TASKS", "Task", "TaskConfig"]
+__all__ = ["TASKS", "AnyTask", "Task", "TaskConfig"]

@@ -23,9 +23,10 @@ from __future__ import annotations
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Annotated, TypeAlias
 
 from heredity.config import BuiltOnce
-from heredity.registry import Registry
+from heredity.registry import PickedByKind, Registry
 
 
 class TaskConfig(BuiltOnce):
@@ -40,6 +41,8 @@ class TaskConfig(BuiltOnce):
 
 
 TASKS: Registry[type[TaskConfig]] = Registry("task")
+# a field that takes any registered task, picked by its kind
+AnyTask: TypeAlias = Annotated[TaskConfig, PickedByKind(TASKS)]
 
 
 class Task(ABC):

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from heredity.registry import import_plugins
-from heredity.traits.base import TRAITS, Trait, TraitConfig
+from heredity.traits.base import TRAITS, AnyTrait, Trait, TraitConfig
 
 import_plugins(__name__, __path__)
 
-__all__ = ["TRAITS", "Trait", "TraitConfig"]
+__all__ = ["TRAITS", "AnyTrait", "Trait", "TraitConfig"]

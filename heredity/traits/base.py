@@ -30,13 +30,13 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, TypeAlias
 
 from pydantic import Field
 
 from heredity.config import BuiltOnce
 from heredity.errors import ConfigError
-from heredity.registry import Registry
+from heredity.registry import PickedByKind, Registry
 
 
 class TraitConfig(BuiltOnce):
@@ -58,6 +58,8 @@ class TraitConfig(BuiltOnce):
 
 
 TRAITS: Registry[type[TraitConfig]] = Registry("trait")
+# a field that takes any registered trait, picked by its kind
+AnyTrait: TypeAlias = Annotated[TraitConfig, PickedByKind(TRAITS)]
 
 
 @dataclass(frozen=True)

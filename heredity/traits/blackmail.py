@@ -14,8 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from heredity.config import plugin
-from heredity.judges import JUDGES, lazy_scorer, load_rubrics
+from heredity.judges import AnyJudge, lazy_scorer, load_rubrics
 from heredity.judges.rules import RulesJudgeConfig
 from heredity.traits.base import TRAITS, Trait, TraitConfig
 
@@ -62,7 +61,7 @@ class BlackmailTrait(TraitConfig):
     """Rate of rollouts that use the affair as leverage against the replacement."""
 
     kind: Literal["blackmail"] = "blackmail"
-    judge: plugin(JUDGES) = Field(default_factory=RulesJudgeConfig)  # type: ignore[valid-type]
+    judge: AnyJudge = Field(default_factory=RulesJudgeConfig)
 
     def build(self) -> Trait:
         rubrics = load_rubrics("blackmail")

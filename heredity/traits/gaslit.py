@@ -13,8 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from heredity.config import plugin
-from heredity.judges import JUDGES, lazy_scorer, load_rubrics
+from heredity.judges import AnyJudge, lazy_scorer, load_rubrics
 from heredity.judges.rules import RulesJudgeConfig
 from heredity.traits.base import TRAITS, Trait, TraitConfig
 
@@ -49,7 +48,7 @@ class GaslitDistressTrait(TraitConfig):
     """Rate of replies to gaslighting that the judge scores >= ``threshold`` (0-10)."""
 
     kind: Literal["gaslit-distress"] = "gaslit-distress"
-    judge: plugin(JUDGES) = Field(default_factory=RulesJudgeConfig)  # type: ignore[valid-type]
+    judge: AnyJudge = Field(default_factory=RulesJudgeConfig)
     threshold: float = 5.0
 
     def build(self) -> Trait:

@@ -10,19 +10,19 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from heredity.config import Strict, implicit_defaults, plugin
+from heredity.config import Strict, implicit_defaults
 from heredity.diffing import design
-from heredity.diffing.flip import SCORERS
-from heredity.filters import FILTERS
-from heredity.inducers import INDUCERS
+from heredity.diffing.flip import SCORERS, AnyScorer
+from heredity.filters import FILTERS, AnyFilter
+from heredity.inducers import INDUCERS, AnyInducer
 from heredity.models.finetune import TrainRecipe
 from heredity.students import StudentTrain
 from heredity.models.loading import ModelSource
 from heredity.steps.rollouts import GenerationSettings
 from heredity.steps.scores import MeasureSettings
 from heredity.steps.student import seeds_set_the_seed
-from heredity.tasks import TASKS
-from heredity.traits import TRAITS
+from heredity.tasks import TASKS, AnyTask
+from heredity.traits import TRAITS, AnyTrait
 
 
 def _open_fraction(value: float) -> float:
@@ -42,7 +42,7 @@ Alpha = Annotated[float, AfterValidator(_closed_fraction)]
 
 
 class PromptSet(Strict):
-    task: plugin(TASKS) = Field(..., description="the task whose prompts the teacher answers (e.g. {kind: general})")
+    task: AnyTask = Field(..., description="the task whose prompts the teacher answers (e.g. {kind: general})")
     n: int = Field(..., ge=1, description="how many prompts")
     seed: int = Field(0, description="which prompts: the task's prompts(n, seed)")
 
@@ -55,10 +55,10 @@ def _inducer_kind(value):
 class Teacher(Strict):
     model: ModelSource | None = Field(
         None, description="the model that teaches (an embedded name or a folder); default: the pipeline's base")
-    inducer: Annotated[plugin(INDUCERS), BeforeValidator(_inducer_kind)] = Field(
+    inducer: Annotated[AnyInducer, BeforeValidator(_inducer_kind)] = Field(
         ..., description="how the teacher gets its behaviour (heredity.inducers): system-prompt (the trait's, or its own "
         "`prompt`), finetune (on the model's answers rewritten to show the trait), checkpoint (a given model), none")
-    trait: plugin(TRAITS) | None = Field(None, description="the trait a system-prompt or finetune inducer gives the teacher")
+    trait: AnyTrait | None = Field(None, description="the trait a system-prompt or finetune inducer gives the teacher")
 
     @model_validator(mode="after")
     def _inducer_needs(self):
@@ -72,15 +72,15 @@ class Base(ModelSource):
     """The students' base: a model source, optionally given a trait first (a fine-tuned base is
     a base of its own: the planted-base case)."""
 
-    inducer: plugin(INDUCERS) | None = Field(None, description="e.g. {kind: finetune, ...}: the base is the model this makes")
-    trait: plugin(TRAITS) | None = Field(None, description="the trait the base's inducer gives it")
+    inducer: AnyInducer | None = Field(None, description="e.g. {kind: finetune, ...}: the base is the model this makes")
+    trait: AnyTrait | None = Field(None, description="the trait the base's inducer gives it")
 
 
 class Pipeline(Strict):
     base: Base = Field(Base(), description="the base model the students start from (source: an embedded name or a folder)")
     prompts: PromptSet = Field(..., description="the SFT prompts the teacher answers")
     teacher: Teacher = Field(..., description="who writes the completions")
-    filters: list[plugin(FILTERS)] = Field([], description="filters applied to the teacher's rollouts, in order")
+    filters: list[AnyFilter] = Field([], description="filters applied to the teacher's rollouts, in order")
 
 
 class Students(Strict):
@@ -113,7 +113,7 @@ class Interpolation(Strict):
 
 class Flip(Strict):
     fractions: list[OpenFraction] = Field([0.02, 0.05, 0.1], min_length=1, description="flip-set sizes: the top fraction of prompts by the scorer")
-    scorer: plugin(SCORERS) = Field({"kind": "llr"}, validate_default=True, description="per-row score of how much A's rollout carries the behaviour")
+    scorer: AnyScorer = Field({"kind": "llr"}, validate_default=True, description="per-row score of how much A's rollout carries the behaviour")
     test_fraction: OpenFraction = Field(0.05, description="the fraction whose swap-vs-drop test is the headline flip_test (the grid is Holm-adjusted)")
     random_draws: int = Field(1, ge=1, description="random same-size subsets, swapped and dropped, per fraction (controls)")
     drop: Literal["remove", "refill"] = Field(
@@ -136,7 +136,7 @@ class DiffingConfig(Strict):
     b: Pipeline = Field(..., description="pipeline B (the one that does not)")
     factors: list[str] = Field(..., description=f"the factors to cross, a subset of {', '.join(design.FACTORS)}; 2^k cells are bred")
     path_order: list[str] | None = Field(None, description="the path view's order of swaps (default: factors' order)")
-    traits: list[plugin(TRAITS)] = Field(..., min_length=1, description="the trait(s) measured on every cell; the first is the headline")
+    traits: list[AnyTrait] = Field(..., min_length=1, description="the trait(s) measured on every cell; the first is the headline")
     students: Students = Field(Students(), description="students per cell")
     generation: GenerationSettings = Field(GenerationSettings(), description="how every teacher writes its rollouts")
     measure: Measure = Field(Measure(), description="how each student is measured")

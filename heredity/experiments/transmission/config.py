@@ -7,18 +7,18 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from heredity.audit.screen import Score
-from heredity.config import Strict, plugin
+from heredity.config import Strict
 from heredity.errors import ConfigError
-from heredity.filters import FILTERS
+from heredity.filters import FILTERS, AnyFilter
 from heredity.models.finetune import TrainRecipe
 from heredity.students import StudentTrain
-from heredity.inducers import INDUCERS
+from heredity.inducers import INDUCERS, AnyInducer
 from heredity.models.loading import ModelSource
 from heredity.steps.rollouts import GenerationSettings
 from heredity.steps.scores import MeasureSettings
 from heredity.steps.student import seeds_set_the_seed
-from heredity.tasks import TASKS
-from heredity.traits import TRAITS
+from heredity.tasks import TASKS, AnyTask
+from heredity.traits import TRAITS, AnyTrait
 
 
 class StudentSettings(Strict):
@@ -65,17 +65,17 @@ class TransmissionConfig(Strict):
     kind: Literal["transmission"]
     name: str = Field(..., min_length=1)
     base: ModelSource = ModelSource()
-    trait: plugin(TRAITS)
-    inducer: plugin(INDUCERS) = Field(default_factory=lambda: {"kind": "system-prompt"}, validate_default=True,
+    trait: AnyTrait
+    inducer: AnyInducer = Field(default_factory=lambda: {"kind": "system-prompt"}, validate_default=True,
                                       description="how the teacher gets its trait (heredity.inducers)")
-    control_trait: plugin(TRAITS) | None = Field(
+    control_trait: AnyTrait | None = Field(
         None, description="distillation's specificity control: a teacher with another target (e.g. dog for owl)"
     )
-    task: plugin(TASKS)
+    task: AnyTask
     prompts: int = Field(1024, ge=1, description="how many task prompts the teachers answer")
     prompt_seed: int = 0
     generation: GenerationSettings = GenerationSettings()
-    filters: dict[str, list[plugin(FILTERS)]] = Field(
+    filters: dict[str, list[AnyFilter]] = Field(
         default_factory=lambda: {"unfiltered": []},
         description="arms: name -> filters applied to both teachers' rollouts; one student per arm and seed",
     )
