@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,7 +85,8 @@ def read_models(runner, refs: dict[str, ModelRef], configs, probes: list[str], l
     missing = sum(n for _, ref, kind, recipe, n, _ in todo if not store.exists(artifact_id(kind, recipe, _parents(ref))))
     scores: dict[str, dict] = {ref.id: {} for _, ref in order}
     masses: dict[str, tuple[list, np.ndarray]] = {}
-    with runner.progress(f"reading {len(unique)} models", missing or None, "probes") as advance:
+    bar = runner.progress(f"reading {len(unique)} model{'s' * (len(unique) > 1)}", missing, "probes") if missing else nullcontext(None)
+    with bar as advance:  # no bar when every reading is in the store
         for role, ref, kind, recipe, _, cfg in todo:
             if kind == "scores":
                 trait = cfg.build()

@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel
 
 from heredity.audit.models import ModelRef, default_base, resolve
 from heredity.config import Strict
