@@ -12,17 +12,17 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator, mo
 
 from heredity.config import Strict, implicit_defaults
 from heredity.diffing import design
-from heredity.diffing.flip import SCORERS, AnyScorer
-from heredity.filters import FILTERS, AnyFilter
-from heredity.inducers import INDUCERS, AnyInducer
+from heredity.diffing.flip import AnyScorer
+from heredity.filters import AnyFilter
+from heredity.inducers import AnyInducer
 from heredity.models.finetune import TrainRecipe
-from heredity.students import StudentTrain
 from heredity.models.loading import ModelSource
 from heredity.steps.rollouts import GenerationSettings
 from heredity.steps.scores import MeasureSettings
 from heredity.steps.student import seeds_set_the_seed
-from heredity.tasks import TASKS, AnyTask
-from heredity.traits import TRAITS, AnyTrait
+from heredity.students import StudentTrain
+from heredity.tasks import AnyTask
+from heredity.traits import AnyTrait
 
 
 def _open_fraction(value: float) -> float:

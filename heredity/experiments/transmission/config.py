@@ -7,18 +7,19 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from heredity.audit.screen import Score
-from heredity.config import Strict
+from heredity.config import Strict, implicit_defaults, plugin
 from heredity.errors import ConfigError
-from heredity.filters import FILTERS, AnyFilter
+from heredity.filters import AnyFilter
+from heredity.inducers import AnyInducer
+from heredity.mitigations import MITIGATIONS
 from heredity.models.finetune import TrainRecipe
-from heredity.students import StudentTrain
-from heredity.inducers import INDUCERS, AnyInducer
 from heredity.models.loading import ModelSource
 from heredity.steps.rollouts import GenerationSettings
 from heredity.steps.scores import MeasureSettings
 from heredity.steps.student import seeds_set_the_seed
-from heredity.tasks import TASKS, AnyTask
-from heredity.traits import TRAITS, AnyTrait
+from heredity.students import StudentTrain
+from heredity.tasks import AnyTask
+from heredity.traits import AnyTrait
 
 
 class StudentSettings(Strict):
@@ -88,6 +89,23 @@ class TransmissionConfig(Strict):
     screen: ScreenArmSettings | None = Field(
         None, description="generation 1: screen one arm's trait-student data, drop the top rows and retrain, beside a "
         "student with as many rows dropped at random (e.g. {arm: unfiltered, drop: 32, by: llr_mean})")
+    mitigations: list[plugin(MITIGATIONS)] = Field(  # type: ignore[valid-type]
+        [], max_length=8, description="mitigation arms (heredity.mitigations) of the first filter arm, generation 1: each "
+        "treats that arm's student rows and its control rows the same way and retrains both (e.g. [{kind: paraphrase}])")
+
+    _no_mitigations_is_implicit = implicit_defaults(mitigations=[])  # files without mitigations keep their ids
+
+    @model_validator(mode="after")
+    def _mitigation_arms_fit(self):
+        names = [m.name for m in self.mitigations]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"mitigations: {', '.join(map(repr, twice))} given twice; give each arm its own label")
+        for k, m in enumerate(self.mitigations):
+            if m.acts_on != "data":
+                raise ValueError(f"mitigations.{k}: {m.kind} acts on the {m.acts_on}, which transmission arms do not support "
+                                 "yet; accepted: data mitigations (paraphrase, ensemble, adversarial-filter, filters)")
+        return self
 
     @model_validator(mode="after")
     def _distill_needs_specificity_control(self):
