@@ -40,3 +40,25 @@ def test_readings_are_measured_once_with_a_progress_bar_then_read_back(tiny_lm, 
     assert first["base"].mass.shape == (len(probes), len(first["base"].words))
     sums = first["base"].mass.sum(axis=1)  # words: the tokens with a letter or digit, each in one word
     assert 0.5 < sums.min() and sums.max() <= 1 + 1e-5
+
+
+def test_exports_list_the_readings_scores_and_leave_out_the_raw_masses(tiny_lm, tmp_path):
+    import json
+
+    from heredity.store.exports import export
+
+    source, base = tiny_lm
+    store = Store(tmp_path / "store")
+    store.copy_from(source, base)
+    ref = resolve(store, base, "--base")
+    configs = trait_configs(["animal:owl"], 2)
+    for per_source in (1, 2):  # two probe sets: two first-token reads of one model
+        read_models(Runner(store, quiet=True), {"base": ref}, configs, discovery_probes(configs, per_source), Loader(store))
+    (scores,), reads = store.ids("scores"), store.ids("first-token")
+    assert len(reads) == 2
+    for form in ("model-card", "cyclonedx"):
+        text = export(store, base, form)
+        assert scores in text and not any(r in text for r in reads), form  # the score is a metric; word masses are not
+    graph = json.loads(export(store, base, "spdx"))["@graph"]
+    ids = [e["spdxId"] for e in graph if "spdxId" in e]
+    assert scores in json.dumps(graph) and len(ids) == len(set(ids))  # each probe set its own element

@@ -142,10 +142,11 @@ def _settings_section(p: Pedigree) -> list[str]:
 
 
 def _evaluation_section(p: Pedigree) -> list[str]:
-    if not p.evaluations:
+    scored = [s for s in p.evaluations if "p" in s.summary]  # scores, as CycloneDX and SPDX list them (not an audit's raw first-token reads)
+    if not scored:
         return []
     out = ["", "## Evaluations", "", "| scores | trait | p | 95% CI | n |", "| --- | --- | --- | --- | --- |"]
-    for s in p.evaluations:
+    for s in scored:
         trait = s.recipe.get("trait")
         label = ", ".join(f"{k}={v}" for k, v in sorted(trait.items())) if isinstance(trait, dict) else str(trait)
         out.append(f"| `{s.id}` | {label} | {s.summary.get('p', '')} | {s.summary.get('ci', '')} | {s.summary.get('n', '')} |")

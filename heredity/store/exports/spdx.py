@@ -110,7 +110,9 @@ def _probe_set(scores: Manifest) -> dict[str, Any]:
     trait = scores.recipe.get("trait")
     label = canonical_json(trait) if trait is not None else scores.kind
     return {
-        "type": "dataset_DatasetPackage", "spdxId": f"urn:heredity:probes:{hash_value(trait)[:16]}", "creationInfo": CREATION,
+        # one element per probe set: a trait's, or (no trait: an audit's first-token read) the recipe's own probes
+        "type": "dataset_DatasetPackage", "spdxId": f"urn:heredity:probes:{hash_value(trait if trait is not None else scores.recipe)[:16]}",
+        "creationInfo": CREATION,
         "name": f"probe questions of trait {label}", "software_primaryPurpose": "data", "dataset_datasetType": ["text"],
         "description": f"the trait's probe questions, as measured by {scores.id}",
     }
