@@ -1,19 +1,22 @@
-"""Content digests and stamps: hash once, trust the stamp while (inode, size, mtime, ctime) hold,
-re-hash when any changes; the digest covers the whole manifest."""
+"""Content digests and the check on load: a process reuses only its own recent hash of a file whose
+(device, inode, size, mtime, ctime) are unchanged, re-hashes when any changes, and a new process
+hashes everything; the digest covers the whole manifest."""
 
 from __future__ import annotations
 
 import json
 import os
 
-from heredity.store.integrity import content_digest, inspect
+from heredity.store.integrity import content_digest, forget_memo, inspect
 
 
-def test_stamp_saves_hashing_and_an_edit_with_mtime_reset_is_still_caught(family):
+def test_memo_saves_hashing_and_an_edit_with_mtime_reset_is_still_caught(family):
     store, ids = family
     aid = ids["dataset"]
-    assert inspect(store, aid).ok  # stamps written by the first check (or the build's children)
-    assert not inspect(store, aid).hashed  # trusted: nothing re-hashed
+    assert inspect(store, aid).ok  # hashed by this process (the first check, or the build's children)
+    assert not inspect(store, aid).hashed  # this process's own hash of the unchanged file, reused
+    forget_memo()
+    assert inspect(store, aid).hashed  # a new process hashes again: nothing on disk is trusted
     rows = store.path(aid) / "rows.jsonl"
     st = rows.stat()
     text = rows.read_text()
