@@ -69,43 +69,40 @@ def cached_run(tmp: Path, n: int) -> None:
     from heredity.experiments import EXPERIMENTS, load_experiment
     from heredity.runner import Runner
 
-    if True:
-        (tmp / "tiny.yaml").write_text(TINY_MLP)
-        config = load_experiment(tmp / "tiny.yaml")
-        store = Store(tmp / "store")
-        experiment = EXPERIMENTS.get(config.kind)
-        experiment.run(config, Runner(store, quiet=True))  # build once
+    (tmp / "tiny.yaml").write_text(TINY_MLP)
+    config = load_experiment(tmp / "tiny.yaml")
+    store = Store(tmp / "store")
+    experiment = EXPERIMENTS.get(config.kind)
+    experiment.run(config, Runner(store, quiet=True))  # build once
 
-        def cached(check: bool, fresh: bool = True):
-            def go():
-                if fresh:
-                    forget_memo()  # as a new `heredity run` process starts
-                store.check_on_load = check
-                runner = Runner(store, quiet=True)
-                experiment.run(config, runner)
-                assert all(t["cached"] for t in runner.timings)
-            return go
+    def cached(check: bool, fresh: bool = True):
+        def go():
+            if fresh:
+                forget_memo()  # as a new `heredity run` process starts
+            store.check_on_load = check
+            runner = Runner(store, quiet=True)
+            experiment.run(config, runner)
+            assert all(t["cached"] for t in runner.timings)
+        return go
 
-        show("tiny MLP run, all 5 steps cached, no check", timed(cached(False), n))
-        show("tiny MLP run, all 5 steps cached, checked as a new process (every file hashed)", timed(cached(True), n))
-        show("tiny MLP run, all 5 steps cached, checked again in the same process (memo)", timed(cached(True, fresh=False), n))
-
+    show("tiny MLP run, all 5 steps cached, no check", timed(cached(False), n))
+    show("tiny MLP run, all 5 steps cached, checked as a new process (every file hashed)", timed(cached(True), n))
+    show("tiny MLP run, all 5 steps cached, checked again in the same process (memo)", timed(cached(True, fresh=False), n))
 
 
 def big_artifact(store: Store, n: int) -> None:
-    if True:
-        big = 256 << 20
+    big = 256 << 20
 
-        def build(ctx):
-            with open(ctx.out / "model.safetensors", "wb") as handle:
-                handle.write(os.urandom(big))
+    def build(ctx):
+        with open(ctx.out / "model.safetensors", "wb") as handle:
+            handle.write(os.urandom(big))
 
-        aid = store.produce("model", {"bench": "256MiB"}, [], build).artifact.id
-        store.check_on_load = True
-        show("open a 256 MiB artifact as a new process (hash 256 MiB)", timed(lambda: (forget_memo(), store.open(aid)), n))
-        show("open a 256 MiB artifact again in the same process (memo)", timed(lambda: store.open(aid), n))
-        store.check_on_load = False
-        show("open a 256 MiB artifact, no check", timed(lambda: store.open(aid), n))
+    aid = store.produce("model", {"bench": "256MiB"}, [], build).artifact.id
+    store.check_on_load = True
+    show("open a 256 MiB artifact as a new process (hash 256 MiB)", timed(lambda: (forget_memo(), store.open(aid)), n))
+    show("open a 256 MiB artifact again in the same process (memo)", timed(lambda: store.open(aid), n))
+    store.check_on_load = False
+    show("open a 256 MiB artifact, no check", timed(lambda: store.open(aid), n))
 
 
 if __name__ == "__main__":
