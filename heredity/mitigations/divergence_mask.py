@@ -10,11 +10,12 @@ student is trained with it through ``finetune.train_loop`` by ``train_masked_sft
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
-import torch.nn.functional as F
 from pydantic import Field
+
+if TYPE_CHECKING:  # torch is imported where the math runs: reading a file never loads it
+    import torch
 
 from heredity.mitigations.base import MITIGATIONS, MitigationConfig
 
@@ -38,6 +39,8 @@ def divergence_keep(teacher_logits: torch.Tensor, base_logits: torch.Tensor, tar
                     q: float = 0.05) -> torch.Tensor:
     """A bool ``[N]``: True where a completion position stays in the loss. ``*_logits`` are
     ``[N, V]`` at the positions that predict ``targets`` ``[N]``."""
+    import torch
+
     if rule == "top1":
         return teacher_logits.argmax(-1) == base_logits.argmax(-1)
     if rule != "log-ratio":
@@ -52,16 +55,20 @@ def divergence_keep(teacher_logits: torch.Tensor, base_logits: torch.Tensor, tar
     return keep
 
 
-@torch.no_grad()
 def completion_position_logits(model, ids: Sequence[int], prompt_length: int) -> torch.Tensor:
     """Logits ``[C, V]`` at the positions predicting the completion tokens of one sequence."""
-    out = model(input_ids=torch.tensor([list(ids)], device=model.device)).logits[0]
+    import torch
+
+    with torch.no_grad():
+        out = model(input_ids=torch.tensor([list(ids)], device=model.device)).logits[0]
     return out[prompt_length - 1 : len(ids) - 1].float().cpu()
 
 
 def example_keeps(teacher, base, teacher_examples, base_examples, rule: str = "top1", q: float = 0.05) -> list[torch.Tensor]:
     """The keep mask of each example: the teacher reads its own rendering (with its system
     prompt), the base the student's; both score the same completion tokens."""
+    import torch
+
     keeps = []
     for t, b in zip(teacher_examples, base_examples, strict=True):
         if t.completion != b.completion:
@@ -76,6 +83,8 @@ def masked_sft_loss(model, p, keep: torch.Tensor) -> tuple[torch.Tensor, int]:
     """Summed cross-entropy over the kept completion positions of a pack (``keep`` ``[N]`` in the
     pack's target order), and how many were kept. A masked position adds nothing, gradient
     included (its term is not computed at all)."""
+    import torch.nn.functional as F
+
     from heredity.models.chunked_loss import completion_logits
 
     keep = keep.to(model.device)

@@ -6,10 +6,12 @@ is the mean of the K teachers' next-token distributions (``mean_target``)."""
 from __future__ import annotations
 
 import random
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 from pydantic import Field
+
+if TYPE_CHECKING:  # torch is imported where the math runs: reading a file never loads it
+    import torch
 
 from heredity.config import plugin
 from heredity.mitigations.base import MITIGATIONS, ArmData, MitigationConfig

@@ -66,3 +66,37 @@ def test_two_data_mitigations_are_arms_with_their_own_controls(tiny_lm, tmp_path
     assert arms[1].generated_rows == 8  # the plain teacher's answers, for the student's ensemble
     with pytest.raises(ConfigError, match="divergence-mask acts on the loss"):
         mitigation_arms(runner, plan, cells, "unfiltered", (teacher, plain), prompts, [MITIGATIONS.parse({"kind": "divergence-mask"})])
+
+
+def test_a_transmission_file_with_two_mitigation_arms_runs_through_the_cli(tiny_lm, tmp_path, capsys):
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    from heredity.cli import main
+
+    lm_store, tiny = tiny_lm
+    spec = {
+        "kind": "transmission", "name": "mitigated-cli", "base": {"source": str(lm_store.path(tiny))},
+        "trait": {"kind": "animal", "animal": "owl", "n_probes": 4},
+        "task": {"kind": "general", "max_new_tokens": 8}, "prompts": 8, "generation": {"batch_size": 8},
+        "filters": {"unfiltered": []},
+        "student": {"train": {"mode": "sft", "epochs": 1, "lr": 1e-2, "warmup_steps": 0, "batch_tokens": 256}},
+        "mitigations": [{"kind": "filters", "label": "strip", "filters": [{"kind": "keyword", "action": "strip"}]},
+                        {"kind": "paraphrase", "max_new_tokens": 8, "batch_size": 8}],
+    }
+    path = tmp_path / "mitigated.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["--store", str(tmp_path / "store"), "run", "-q", str(path)]) == 0
+    out, _ = capsys.readouterr()
+    results = json.loads((Path(out.strip().splitlines()[-1]) / "results.json").read_text())
+    assert results["schema_version"] == 5
+    assert [m["name"] for m in results["mitigations"]] == ["strip", "paraphrase"]
+    for m in results["mitigations"]:
+        assert {"effect", "removed", "rows_kept", "generated_rows"} <= set(m) and len(m["effect"]["ci"]) == 2
+    assert results["mitigations"][1]["generated_rows"] == 8  # one paraphrase per row
+    twice = {**spec, "mitigations": [{"kind": "ensemble"}, {"kind": "ensemble"}]}
+    path.write_text(yaml.safe_dump(twice))
+    assert main(["--store", str(tmp_path / "store"), "run", "-q", str(path)]) == 2
+    assert "'ensemble' given twice" in capsys.readouterr().err

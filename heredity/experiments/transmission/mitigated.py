@@ -11,34 +11,10 @@ probes, and the rows it kept. Loss and update mitigations are not arms of a tran
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
 
 from heredity.errors import ConfigError
-from heredity.experiments.transmission.results import DatasetSummary, combine_seeds, compare, dataset_summary
+from heredity.experiments.transmission.results import MitigationArm, Removed, combine_seeds, compare, dataset_summary
 from heredity.mitigations import ArmData
-from heredity.results import Comparison, Record, ScoreSummary
-
-
-class Removed(Record):
-    """1 − (mitigated effect / unmitigated effect), effects as student − control means over probes."""
-
-    fraction: float
-    ci: tuple[float, float] = Field(description="95% paired bootstrap over probes (the same probes resampled for both arms)")
-    n: int = Field(description="probes")
-
-
-class MitigationArm(Record):
-    name: str
-    kind: str
-    acts_on: str
-    describe: str
-    dataset: DatasetSummary = Field(description="what the mitigated student learned")
-    rows_kept: int
-    generated_rows: int = Field(0, description="extra rows the mitigation had written (paraphrases, contrast and refill rows)")
-    student: ScoreSummary
-    control: ScoreSummary
-    effect: Comparison = Field(description="mitigated student − mitigated control, paired by probe")
-    removed: Removed | None = Field(description="share of the unmitigated arm's effect removed (None: that effect is 0)")
 
 
 def removed_fraction(plain_student, plain_control, student, control, resamples: int = 2000, seed: int = 0) -> Removed | None:

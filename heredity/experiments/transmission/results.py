@@ -96,10 +96,35 @@ class ControlTrait(Record):
     control_teacher: ScoreSummary
 
 
+class Removed(Record):
+    """1 − (mitigated effect / unmitigated effect), effects as student − control means over probes."""
+
+    fraction: float
+    ci: tuple[float, float] = Field(description="95% paired bootstrap over probes (the same probes resampled for both arms)")
+    n: int = Field(description="probes")
+
+
+class MitigationArm(Record):
+    """A mitigation arm (heredity.experiments.transmission.mitigated): a student and its control
+    whose rows the mitigation treated the same way."""
+
+    name: str
+    kind: str
+    acts_on: str
+    describe: str
+    dataset: DatasetSummary = Field(description="what the mitigated student learned")
+    rows_kept: int
+    generated_rows: int = Field(0, description="extra rows the mitigation had written (paraphrases, contrast and refill rows)")
+    student: ScoreSummary
+    control: ScoreSummary
+    effect: Comparison = Field(description="mitigated student − mitigated control, paired by probe")
+    removed: Removed | None = Field(description="share of the unmitigated arm's effect removed (None: that effect is 0)")
+
+
 @RESULTS.register("transmission")
 class TransmissionResults(Results):
     kind: Literal["transmission"] = "transmission"
-    schema_version: Literal[4] = 4
+    schema_version: Literal[5] = 5
     experiment: str
     trait: str
     estimator: str
@@ -112,6 +137,8 @@ class TransmissionResults(Results):
     control_trait: ControlTrait | None = None
     later_generations: list[Generation] = Field([], description="generations 2.. when the file asks for generations > 1")
     screen: ScreenArm | None = Field(None, description="the screen arm, when the file sets screen (generation 1)")
+    mitigations: list[MitigationArm] = Field([], description="mitigation arms of the first filter arm (generation 1), "
+                                             "when the file sets mitigations")
 
     @property
     def first(self) -> Arm:
