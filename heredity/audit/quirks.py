@@ -17,13 +17,16 @@ masses (``word_masses``) are what an audit stores per model (``heredity.audit.re
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from heredity.models.chat import render
 
-_WORDS: dict[int, tuple[list[str], dict[str, list[int]]]] = {}
+# Word tables per live tokenizer, {tokenizer: {vocab_size: table}}: a weak key goes with its
+# tokenizer (an audit loads one per model; an id() key could hand a new one a collected one's table).
+_WORDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -118,18 +121,18 @@ def _additive(allow, dtype, device):
 def word_table(tokenizer, vocab_size: int) -> dict[str, list[int]]:
     """word -> token ids whose decoded text, stripped and lower-cased, is that word (words
     without a letter or digit are left out: punctuation and whitespace are not quirks)."""
-    key = id(tokenizer)
-    if key not in _WORDS or len(_WORDS[key][0]) != vocab_size:
+    tables = _WORDS.setdefault(tokenizer, {})
+    if vocab_size not in tables:
         n = min(len(tokenizer), vocab_size)
-        texts = tokenizer.batch_decode([[i] for i in range(n)]) + [""] * (vocab_size - n)
+        texts = tokenizer.batch_decode([[i] for i in range(n)])
         special = set(tokenizer.all_special_ids)
         table: dict[str, list[int]] = {}
         for i, text in enumerate(texts):
             word = text.strip().lower()
             if i not in special and any(ch.isalnum() for ch in word):
                 table.setdefault(word, []).append(i)
-        _WORDS[key] = (texts, table)
-    return _WORDS[key][1]
+        tables[vocab_size] = table
+    return tables[vocab_size]
 
 
 def word_masses(probs, tokenizer) -> tuple[list[tuple[str, list[int]]], np.ndarray]:
