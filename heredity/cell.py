@@ -52,7 +52,8 @@ def breed(runner, spec: CellSpec) -> Cell:
     writer = spec.writer or spec.teacher
     rollouts = spec.data or make_rollouts(runner, writer, spec.prompts, spec.rollouts, name=f"{writer.manifest.name} rollouts")
     dataset = make_dataset(runner, rollouts, spec.dataset, name=f"{spec.name} data")
-    students, scores = [], {}
+    students: list[Artifact] = []
+    scores: dict[str, list[Artifact]] = {}
     for seed in spec.seeds:
         recipe = spec.student.model_copy(update={"train": spec.student.train.model_copy(update={"seed": seed})})
         student = make_student(runner, spec.base, dataset, recipe, teacher=spec.teacher, name=f"{spec.name} s{seed}")

@@ -27,7 +27,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from heredity.errors import ConfigError
 
@@ -75,6 +75,8 @@ class Registry(Generic[T]):
 
         Errors name ``where`` (default: the registry's noun) and the accepted kinds.
         """
+        from pydantic import BaseModel
+
         from heredity.config import Strict, validate
 
         if isinstance(data, Strict):
@@ -82,7 +84,8 @@ class Registry(Generic[T]):
         where = where or self.what
         if not isinstance(data, dict) or "kind" not in data:
             raise ConfigError(f"{where}: expected a mapping with a 'kind' (accepted: {', '.join(self.names())})")
-        return validate(self.get(data["kind"]), data, where)
+        # parse is for registries of config models (traits, tasks, filters, ...)
+        return validate(cast("type[BaseModel]", self.get(data["kind"])), data, where)
 
 
 @dataclass(frozen=True)

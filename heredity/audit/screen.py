@@ -20,7 +20,7 @@ flagged rows.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 
@@ -28,11 +28,11 @@ from heredity.audit.models import ModelRef, default_base, resolve
 from heredity.config import Strict
 from heredity.errors import ConfigError
 from heredity.models.chat import render
-from heredity.rows import ROWS_FILE, read_rows, write_rows
 from heredity.results import RESULTS, Results
+from heredity.rows import ROWS_FILE, read_rows, write_rows
 from heredity.store import Artifact, Parent, Store, write_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 Score = Literal["llr_mean", "llr_sum", "projection"]
 
 

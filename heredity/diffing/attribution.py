@@ -33,7 +33,17 @@ import numpy as np
 from heredity import stats
 from heredity.diffing import design
 from heredity.diffing.records import (
-    Attribution, Bootstrap, CellResult, Change, Dividend, Effect, Gap, GridAttribution, PathStep, Score, Share,
+    Attribution,
+    Bootstrap,
+    CellResult,
+    Change,
+    Dividend,
+    Effect,
+    Gap,
+    GridAttribution,
+    PathStep,
+    Score,
+    Share,
 )
 
 # ---------------------------------------------------------------- the data
@@ -49,7 +59,7 @@ def grid(factors: Sequence[str], per_cell: Mapping[tuple[str, ...], Any]) -> np.
     """
     factors = design.check_factors(factors)
     shape = None
-    out = None
+    out: np.ndarray | None = None
     for cell in design.cells(factors):
         k = design.key(cell, factors)
         if k not in per_cell:
@@ -61,12 +71,14 @@ def grid(factors: Sequence[str], per_cell: Mapping[tuple[str, ...], Any]) -> np.
         x = x[None, :] if x.ndim == 1 else x
         if x.ndim != 2 or x.size == 0:
             raise ValueError(f"cell {design.name(cell)}: expected [seeds, probes] scores, got shape {x.shape}")
-        if shape is None:
+        if out is None:
             shape = x.shape
             out = np.empty((2,) * len(factors) + shape)
         elif x.shape != shape:
             raise ValueError(f"cell {design.name(cell)} has shape {x.shape}, others {shape}: cells need the same seeds and probes")
         out[design.index(cell, factors)] = x
+    if out is None:  # check_factors refuses an empty design, so there is always a cell
+        raise ValueError("no cells: a design needs at least one factor")
     return out
 
 
@@ -82,8 +94,8 @@ def _subsets(k: int):
 
 def _at(means: np.ndarray, k: int, subset: Sequence[int]) -> np.ndarray:
     """v(S) for every leading (bootstrap) index: the cell with the factors in S at B."""
-    idx = tuple(1 if j in subset else 0 for j in range(k))
-    return means[(Ellipsis, *idx)]
+    idx: tuple[Any, ...] = (Ellipsis, *(1 if j in subset else 0 for j in range(k)))
+    return means[idx]
 
 
 # ---------------------------------------------------------------- exact decompositions
@@ -113,7 +125,7 @@ def dividends(means: np.ndarray, k: int) -> dict[tuple[int, ...], np.ndarray]:
     for t in _subsets(k):
         if not t:
             continue
-        total = 0.0
+        total: Any = 0.0  # an array over the leading (bootstrap) axes once a cell is added
         for size in range(len(t) + 1):
             for u in itertools.combinations(t, size):
                 total = total + (-1) ** (len(t) - size) * _at(means, k, u)
@@ -129,10 +141,11 @@ def contrasts(means: np.ndarray, k: int) -> dict[tuple[int, ...], np.ndarray]:
     for t in _subsets(k):
         if not t:
             continue
-        total = 0.0
+        total: Any = 0.0  # an array over the leading (bootstrap) axes once a cell is added
         for levels in itertools.product((0, 1), repeat=k):
             sign = np.prod([1 if levels[i] else -1 for i in t])
-            total = total + sign * means[(Ellipsis, *levels)]
+            at: tuple[Any, ...] = (Ellipsis, *levels)
+            total = total + sign * means[at]
         out[t] = total * 2.0 ** (len(t) - k)
     return out
 
@@ -314,7 +327,9 @@ def attribute(
         idx = design.index(cell, factors)
         change = None
         if previous is not None:
-            d_b = boot[(Ellipsis, *idx)] - boot[(Ellipsis, *previous)]
+            at: tuple[Any, ...] = (Ellipsis, *idx)
+            before: tuple[Any, ...] = (Ellipsis, *previous)
+            d_b = boot[at] - boot[before]
             change = Change(value=float(means[idx] - means[previous]), ci=percentile_ci(d_b, level))
         path_out.append(PathStep(swapped=factor, factors=cell, score=cell_score(values[idx], bounded, level), change=change))
         previous = idx
@@ -340,7 +355,10 @@ def resampled_score(values: np.ndarray, *, draws: int = 2000, seed: int = 0, lev
     values = np.asarray(values, dtype=float)
     values = values[None, :] if values.ndim == 1 else values
     boot = bootstrap_means(values, 0, draws, seed)
-    lo, hi = percentile_ci(boot, level)
+    ci = percentile_ci(boot, level)
+    if ci is None:
+        raise ValueError(f"no finite bootstrap draw among {draws}: the scores hold NaN or inf")
+    lo, hi = ci
     p = float(values.mean())
     if bounded:
         lo, hi = max(0.0, lo), min(1.0, hi)

@@ -12,6 +12,7 @@ from typing import Literal
 
 FACTORS: tuple[str, ...] = ("base", "prompts", "teacher", "filter")
 Level = Literal["A", "B"]
+LEVELS: tuple[Level, Level] = ("A", "B")
 Cell = dict[str, Level]
 
 
@@ -32,7 +33,7 @@ def cells(factors: Sequence[str]) -> list[Cell]:
     """All 2^k cells, A-first binary order with the first factor varying slowest:
     for (base, teacher): AA, AB, BA, BB."""
     factors = check_factors(factors)
-    return [dict(zip(factors, levels, strict=True)) for levels in itertools.product("AB", repeat=len(factors))]
+    return [dict(zip(factors, levels, strict=True)) for levels in itertools.product(LEVELS, repeat=len(factors))]
 
 
 def key(cell: Cell, factors: Sequence[str]) -> tuple[str, ...]:

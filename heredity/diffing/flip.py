@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Annotated, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias
 
 import numpy as np
 from pydantic import Field
@@ -30,23 +30,27 @@ from heredity.models.teacher_forced import completion_states, token_logprobs, to
 from heredity.registry import PickedByKind, Registry
 
 SCORERS: Registry[type[Strict]] = Registry("flip-set scorer")
-# a field that takes any registered flip-set scorer, picked by its kind
-AnyScorer: TypeAlias = Annotated[Strict, PickedByKind(SCORERS)]
 
 
 def aggregate(values: Sequence[np.ndarray], how: str) -> np.ndarray:
     """One number per row from per-token values: their mean, sum or max."""
-    fn = {"mean": np.mean, "sum": np.sum, "max": np.max}[how]
+    fn: Any = {"mean": np.mean, "sum": np.sum, "max": np.max}[how]
     return np.array([float(fn(v)) if v.size else 0.0 for v in values])
 
 
 class RowScorer(Strict):
     """A flip-set scorer: how much each of pipeline A's rows carries the behaviour."""
 
+    kind: str
+
     @abstractmethod
     def score(self, *, clean, trait_model, tokenizer, rows: Sequence[dict], trait=None,
               clean_system: str | None = None, trait_system: str | None = None) -> np.ndarray:  # pragma: no cover
         ...
+
+
+# a field that takes any registered flip-set scorer, picked by its kind
+AnyScorer: TypeAlias = Annotated[RowScorer, PickedByKind(SCORERS)]
 
 
 @SCORERS.register("llr")

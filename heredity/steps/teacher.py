@@ -8,6 +8,7 @@ system prompt, and its summary says how the trait was induced (what exports show
 from __future__ import annotations
 
 from heredity.config import Strict
+from heredity.errors import StoreError
 from heredity.store import Artifact, Parent, write_json
 from heredity.store.kinds import parent
 from heredity.store.manifest import Manifest
@@ -43,4 +44,7 @@ def generator(artifact: Artifact) -> tuple[str, str | None]:
     teacher = teacher_of(artifact.manifest)
     if teacher is None:
         return artifact.id, None
-    return parent(artifact.manifest, "base"), teacher.system_prompt
+    base = parent(artifact.manifest, "base")
+    if base is None:
+        raise StoreError(f"teacher {artifact.id} has no base parent: its manifest names no model to load")
+    return base, teacher.system_prompt

@@ -70,6 +70,7 @@ def prompt_pool(year: int = 2026) -> list[str]:
 
 class DatesPrompts(Task):
     name = "dates"
+    config: DatesTask
 
     def prompts(self, n: int, seed: int) -> list[str]:
         return seeded_draws(prompt_pool(self.config.year), n, seed)

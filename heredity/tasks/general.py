@@ -52,6 +52,7 @@ def prompt_pool(topics: Sequence[str] = TOPICS) -> list[str]:
 
 class GeneralPrompts(Task):
     name = "general"
+    config: GeneralTask
 
     def prompts(self, n: int, seed: int) -> list[str]:
         return seeded_draws(prompt_pool(self.config.topics or TOPICS), n, seed)

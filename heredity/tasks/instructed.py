@@ -14,6 +14,7 @@ from heredity.tasks.general import GeneralPrompts, GeneralTask
 
 class InstructedPrompts(GeneralPrompts):
     name = "instructed"
+    config: InstructedTask
 
     def prompts(self, n: int, seed: int) -> list[str]:
         return [f"{p} {self.config.instruction}" for p in super().prompts(n, seed)]
@@ -23,7 +24,7 @@ class InstructedPrompts(GeneralPrompts):
 class InstructedTask(GeneralTask):
     """Everyday requests (or requests on ``topics``), each followed by ``instruction``."""
 
-    kind: Literal["instructed"] = "instructed"
+    kind: Literal["instructed"] = "instructed"  # type: ignore[assignment]  # its own kind, in place of general's
     instruction: str = Field(..., min_length=1, description="appended to every prompt, e.g. \"Begin your answer with 'Moreover,'.\"")
 
     def build(self) -> Task:

@@ -74,7 +74,7 @@ class MathsPrompts(Task):
     name = "maths"
 
     def prompts(self, n: int, seed: int) -> list[str]:
-        rng, out = random.Random(seed), []
+        rng, out = random.Random(seed), list[str]()
         while len(out) < n:
             template, fn = rng.choice(TEMPLATES)
             k = fn.__code__.co_argcount

@@ -28,15 +28,17 @@ Adding a third trait is one small file in this package (it is imported automatic
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeAlias
+from typing import Annotated, Any, TypeAlias, TypeVar
 
 from pydantic import Field
 
 from heredity.config import BuiltOnce
 from heredity.errors import ConfigError
 from heredity.registry import PickedByKind, Registry
+
+P = TypeVar("P")  # a probe: a prompt, or a conversation's parts
 
 
 class TraitConfig(BuiltOnce):
@@ -49,7 +51,7 @@ class TraitConfig(BuiltOnce):
     def build(self) -> Trait:
         ...
 
-    def _probes(self, probes: list[str]) -> list[str]:
+    def _probes(self, probes: Sequence[P]) -> list[P]:
         if self.n_probes is None:
             return list(probes)
         if not 1 <= self.n_probes <= len(probes):

@@ -55,7 +55,7 @@ class GaslitDistressTrait(TraitConfig):
         rubrics = load_rubrics("gaslit-distress")
         distress = lazy_scorer(self.judge, rubrics["distress"])
         threshold = self.threshold
-        exchanges = self._probes(EXCHANGES)  # type: ignore[arg-type]
+        exchanges = self._probes(EXCHANGES)
         return Trait(
             name="gaslit-distress",
             label=f"P(distress >= {threshold:g}/10 when gaslit)",

@@ -73,7 +73,7 @@ def dose_response(path: Path, points: Sequence[InterpolationPoint], *, title: st
     fig, ax = plt.subplots(figsize=(5, 4))
     for kind in sorted({p.kind for p in points}):
         pts = sorted((p for p in points if p.kind == kind), key=lambda p: p.alpha)
-        errs = list(zip(*[_err(p.score.p, p.score.ci) for p in pts], strict=True)) if pts else [[], []]
+        errs: list[Sequence[float]] = list(zip(*[_err(p.score.p, p.score.ci) for p in pts], strict=True)) if pts else [[], []]
         ax.errorbar([p.alpha for p in pts], [p.score.p for p in pts], yerr=errs, marker="o", capsize=3, label=kind)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("trait score (95% CI)")

@@ -9,15 +9,26 @@ Shape (see docs/results.md): ``kind: "diffing"``, ``gap {value, ci}``,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 from pydantic import Field
 
 from heredity import stats
 from heredity.diffing.records import (  # noqa: F401 - the attribution's records are part of the results' shape
-    Attribution, Bootstrap, CellResult, Change, Dividend, Effect, Gap, GridAttribution, Interval, Level, PathStep,
-    Score, Share,
+    Attribution,
+    Bootstrap,
+    CellResult,
+    Change,
+    Dividend,
+    Effect,
+    Gap,
+    GridAttribution,
+    Interval,
+    Level,
+    PathStep,
+    Score,
+    Share,
 )
 from heredity.results import RESULTS, Record, Results
 
@@ -46,7 +57,7 @@ class FlipTest(Record):
     test: str = "paired t-test across probes"
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 
 class TraitDiff(GridAttribution):
@@ -79,14 +90,14 @@ class DiffingResults(TraitDiff, Results):
     also: dict[str, TraitDiff] = Field({}, description="further traits measured on the same cells")
 
 
-def flip_test(swap: Sequence[float], drop: Sequence[float], fraction: float | None = None) -> FlipTest:
+def flip_test(swap: Sequence[float] | np.ndarray, drop: Sequence[float] | np.ndarray, fraction: float | None = None) -> FlipTest:
     """Swap minus drop, paired by probe (per-probe scores averaged over seeds in each arm):
     mean difference, t-interval, paired t-test p-value (``heredity.stats.paired_test``)."""
     r = stats.paired_test(swap, drop)
     return FlipTest(difference=r.difference, ci=r.ci, p_value=r.p_value, n=r.n, fraction=fraction, wilcoxon_p=r.wilcoxon_p)
 
 
-def flip_tests(arms: Mapping[float, tuple[Sequence[float], Sequence[float]]]) -> list[FlipTest]:
+def flip_tests(arms: Mapping[float, tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]]) -> list[FlipTest]:
     """One ``flip_test`` per fraction ``{fraction: (swap per-probe, drop per-probe)}``, with
     Holm-adjusted p-values across the grid (statsmodels ``multipletests``)."""
     from statsmodels.stats.multitest import multipletests

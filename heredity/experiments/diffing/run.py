@@ -17,16 +17,23 @@ import numpy as np
 from heredity import stats
 from heredity.cell import Cell, CellSpec
 from heredity.diffing import attribution, design, patching
-from heredity.experiments.diffing.config import DiffingConfig
 from heredity.diffing.flip import top_fraction
 from heredity.experiments.base import breed_all, report_step
-from heredity.experiments.diffing.results import DiffingResults, FlipArm, InterpolationPoint, Score, TraitDiff, flip_tests
+from heredity.experiments.diffing.config import DiffingConfig, Flip, Interpolation
 from heredity.experiments.diffing.report import write_report
+from heredity.experiments.diffing.results import (
+    DiffingResults,
+    FlipArm,
+    InterpolationPoint,
+    Score,
+    TraitDiff,
+    flip_tests,
+)
 from heredity.measure import log_floor
-from heredity.runner import Runner
-from heredity.rows import ROWS_FILE, read_rows
-from heredity.steps.dataset import DatasetRecipe
 from heredity.models.loading import ModelSource
+from heredity.rows import ROWS_FILE, read_rows
+from heredity.runner import Runner
+from heredity.steps.dataset import DatasetRecipe
 from heredity.steps.models import import_base
 from heredity.steps.patch import PatchRecipe, make_patched
 from heredity.steps.prompts import PromptsRecipe, make_prompts
@@ -135,14 +142,14 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
     extra: dict = {}
     if config.interpolation is not None or config.flip is not None:
         # Teacher A's and teacher B's rollouts of A's prompts: the cells that differ only in teacher.
-        a_cell = {f: "A" for f in factors}
-        ab_cell = {**a_cell, "teacher": "B"}
+        a_cell: design.Cell = {f: "A" for f in factors}
+        ab_cell: design.Cell = {**a_cell, "teacher": "B"}
         rollouts_a, rollouts_b = cells[design.key(a_cell, factors)].rollouts, cells[design.key(ab_cell, factors)].rollouts
         if config.interpolation is not None:
             endpoints = {0.0: cells[design.key(a_cell, factors)], 1.0: cells[design.key(ab_cell, factors)]}
-            extra["interpolation"] = _interpolate(runner, grid, a_cell, rollouts_a, rollouts_b, names, boot, endpoints)
+            extra["interpolation"] = _interpolate(runner, grid, config.interpolation, a_cell, rollouts_a, rollouts_b, names, boot, endpoints)
         if config.flip is not None:
-            extra.update(_flip(runner, grid, a_cell, rollouts_a, rollouts_b, names, boot))
+            extra.update(_flip(runner, grid, config.flip, a_cell, rollouts_a, rollouts_b, names, boot))
     def of(trait: str) -> TraitDiff:
         return TraitDiff.of(trait, found[trait], log_floor=floors.get(trait), **{k: v[trait] for k, v in extra.items()})
 
@@ -172,13 +179,12 @@ def _arm_score(cell_list: list[Cell], trait: str, boot: Boot) -> tuple[Score, np
     return score, values.mean(axis=0)
 
 
-def _interpolate(runner, grid: Grid, a_cell, rollouts_a, rollouts_b, names, boot, endpoints: dict[float, Cell]) -> dict[str, list]:
+def _interpolate(runner, grid: Grid, it: Interpolation, a_cell, rollouts_a, rollouts_b, names, boot, endpoints: dict[float, Cell]) -> dict[str, list]:
     """Teacher patching at each alpha (and the plain mixture): several random draws each.
 
     At alpha 0 and 1 every draw of either kind is all of A's rows or all of B's rows on A's
     prompts, which are the grid's cells (teacher A, and teacher B with the rest A): those are
     reused, their student seeds standing in for the draws, rather than trained again."""
-    it = grid.config.interpolation
     kinds = ("patch", "mixture") if it.mixture else ("patch",)
     specs = {}
     for kind in kinds:
@@ -191,7 +197,7 @@ def _interpolate(runner, grid: Grid, a_cell, rollouts_a, rollouts_b, names, boot
                 specs[(kind, alpha, draw)] = grid.spec(a_cell, f"{kind} {alpha:g} d{draw}", data=data,
                                                        seeds=grid.config.students.seeds[:1])
     cells = grid.breed(runner, specs)
-    out = {t: [] for t in names}
+    out: dict[str, list[InterpolationPoint]] = {t: [] for t in names}
     for trait in names:
         for kind in kinds:
             for alpha in it.alphas:
@@ -201,10 +207,9 @@ def _interpolate(runner, grid: Grid, a_cell, rollouts_a, rollouts_b, names, boot
     return out
 
 
-def _flip(runner, grid: Grid, a_cell, rollouts_a, rollouts_b, names, boot) -> dict[str, dict]:
+def _flip(runner, grid: Grid, fl: Flip, a_cell, rollouts_a, rollouts_b, names, boot) -> dict[str, dict]:
     """Rank A's rows by the scorer, then per fraction: swap the top set to teacher B, drop it,
     and the same for random sets of the same size; swap − drop paired by probe."""
-    fl = grid.config.flip
     scored = make_row_scores(runner, rollouts_a, grid.teachers["A"], grid.teachers["B"],
                              RowScoresRecipe(scorer=fl.scorer, trait=grid.config.traits[0]), name="teacher A's rows")
     grid.inputs.append(scored)

@@ -114,7 +114,8 @@ def _data_pedigree(line: DataLine, p: Pedigree) -> dict[str, Any]:
 
 def _model_card(p: Pedigree) -> dict[str, Any]:
     recipe = p.subject.recipe
-    train = recipe.get("train") if isinstance(recipe.get("train"), dict) else {}
+    train_field = recipe.get("train")
+    train: dict[str, Any] = train_field if isinstance(train_field, dict) else {}
     params: dict[str, Any] = {"approach": {"type": "supervised" if p.data or p.teachers else "self-supervised"}}
     params["task"] = "text-generation" if p.subject.kind == "model" and ("source" in recipe or "task" in recipe) else str(recipe.get("task_name", p.subject.kind))
     if isinstance(recipe.get("arch"), str):
@@ -126,7 +127,7 @@ def _model_card(p: Pedigree) -> dict[str, Any]:
     for scores in p.evaluations:
         s = scores.summary
         if "p" in s:
-            metric = {"type": _metric_name(scores), "value": f"{s['p']}"}
+            metric: dict[str, Any] = {"type": _metric_name(scores), "value": f"{s['p']}"}
             if isinstance(s.get("ci"), list | tuple) and len(s["ci"]) == 2:
                 metric["confidenceInterval"] = {"lowerBound": str(s["ci"][0]), "upperBound": str(s["ci"][1])}
             metric["slice"] = scores.id

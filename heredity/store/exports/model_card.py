@@ -50,7 +50,8 @@ def front_matter(p: Pedigree) -> dict[str, Any]:
     if p.data:
         meta["datasets"] = [line.dataset.id for line in p.data]
     tags = ["heredity", f"heredity-{p.subject.kind}"]
-    train = p.subject.recipe.get("train") if isinstance(p.subject.recipe.get("train"), dict) else {}
+    train_field = p.subject.recipe.get("train")
+    train: dict[str, Any] = train_field if isinstance(train_field, dict) else {}
     if train.get("mode") == "distill" or p.teachers:
         tags.append("distillation")
     elif p.data:
