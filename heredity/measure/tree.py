@@ -122,7 +122,7 @@ def candidate_logprobs_many(
         causal = torch.ones(shared, shared, dtype=torch.bool).tril()
         nets.hidden(input_ids=torch.tensor([ids[0][:shared]], device=device), past_key_values=cache, use_cache=True,
                     attention_mask=_additive(causal[None], dtype, device))
-        prefix_kv = [(layer.keys, layer.values) for layer in cache.layers]
+        prefix_kv = [(layer.keys, layer.values) for layer in cache.layers]  # type: ignore[union-attr]  # attention layers; no linear attention here
 
     for lo in range(0, len(ids), batch_size):
         chunk = ids[lo : lo + batch_size]
@@ -145,7 +145,7 @@ def candidate_logprobs_many(
         last = hidden[torch.arange(B, device=device), (lens - 1).to(device)]
         first = torch.log_softmax(nets.head()(last), dim=-1).cpu()  # [B, V]
         boundary = boundary_mask(tokenizer, first.shape[-1]).to(device)
-        prompt_kv = [(layer.keys, layer.values) for layer in cache.layers]
+        prompt_kv = [(layer.keys, layer.values) for layer in cache.layers]  # type: ignore[union-attr]  # attention layers; no linear attention here
 
         # Which forms each prompt runs, and their tries.
         results, left_outs, tries, todos = [], [], [], []

@@ -78,7 +78,8 @@ def load_student(base: ModelRef, recipe: TrainRecipe):
     if recipe.adapter == "lora":
         from peft import LoraConfig, get_peft_model
 
-        config = LoraConfig(r=recipe.rank, lora_alpha=recipe.alpha, lora_dropout=recipe.dropout,
+        # peft annotates lora_alpha as int but scales by alpha / r: a float alpha works as given
+        config = LoraConfig(r=recipe.rank, lora_alpha=recipe.alpha, lora_dropout=recipe.dropout,  # type: ignore[arg-type]
                             target_modules=list(recipe.targets), task_type="CAUSAL_LM")
         model = get_peft_model(model, config)
     model.config.use_cache = False
@@ -120,7 +121,7 @@ def fingerprint(recipe: TrainRecipe, examples: Sequence[Example], *extra: Any) -
 
 def train_loop(model, examples: list[Example], recipe: TrainRecipe, scratch, pack_loss: PackLoss, *,
                progress: Progress | None = None, checkpoint_every: int = 0, checkpoint_seconds: float = 120.0,
-               micro_tokens: int = 1024, run_id: str = "") -> dict[str, Any]:
+               micro_tokens: int = 1024, run_id: object = "") -> dict[str, Any]:
     """Optimise ``pack_loss`` (summed over completion positions, averaged per step) over the
     seeded step plan with ``training.fit``; checkpoint every ``checkpoint_every`` steps or
     ``checkpoint_seconds``."""

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import torch
 
-from heredity.models.grammar import TokenGrammar
 from heredity.models.bodyhead import BodyHead
+from heredity.models.grammar import TokenGrammar
 from heredity.models.kvcache import roomy_cache
 
 
@@ -179,7 +179,7 @@ class Decoder:
             cache = DynamicCache()
             ids = torch.tensor([prefix], device=self.device)
             self.nets.hidden(input_ids=ids, attention_mask=torch.ones_like(ids), past_key_values=cache, use_cache=True)
-            self._prefix = (key, [(layer.keys, layer.values) for layer in cache.layers])
+            self._prefix = (key, [(layer.keys, layer.values) for layer in cache.layers])  # type: ignore[union-attr]  # attention layers; no linear attention here
         return self._prefix[1]
 
     def _batch(self, p: Plan, rows: list[int], max_new_tokens: int, temperature: float, gen) -> list[str]:
@@ -228,7 +228,7 @@ class Decoder:
 
     def _sample(self, hidden, state, remaining: int, temperature: float, gen):
         """(token ids, stopped) for each row; advances ``state`` in place under a grammar."""
-        if self.grammar is None:
+        if self.grammar_head is None:  # no grammar
             logits = self.full_head(hidden)
         else:
             logits = self.grammar_head(hidden)

@@ -8,6 +8,8 @@ attention a view of the filled part.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
 
@@ -24,31 +26,33 @@ class RoomyLayer(DynamicLayer):
         if not self.is_initialized:
             self.lazy_initialization(key_states, value_states)
         n, add = self._n, key_states.shape[-2]
-        if self._k is None or n + add > self._k.shape[-2]:
+        k, v = self._k, self._v
+        if k is None or v is None or n + add > k.shape[-2]:
             shape = (*key_states.shape[:2], n + add + self.room, key_states.shape[-1])
-            k, v = key_states.new_empty(shape), value_states.new_empty(shape)
-            if n:
-                k[:, :, :n], v[:, :, :n] = self._k[:, :, :n], self._v[:, :, :n]
-            self._k, self._v = k, v
-        self._k[:, :, n : n + add] = key_states
-        self._v[:, :, n : n + add] = value_states
+            grown_k, grown_v = key_states.new_empty(shape), value_states.new_empty(shape)
+            if k is not None and v is not None and n:
+                grown_k[:, :, :n], grown_v[:, :, :n] = k[:, :, :n], v[:, :, :n]
+            k, v = self._k, self._v = grown_k, grown_v
+        k[:, :, n : n + add] = key_states
+        v[:, :, n : n + add] = value_states
         self._n = n + add
-        self.keys, self.values = self._k[:, :, : self._n], self._v[:, :, : self._n]
+        self.keys, self.values = k[:, :, : self._n], v[:, :, : self._n]
         return self.keys, self.values
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
-        if self._k is not None:
-            self._k, self._v = self._k[indices], self._v[indices]
-            self.keys, self.values = self._k[:, :, : self._n], self._v[:, :, : self._n]
+        if self._k is not None and self._v is not None:
+            k, v = self._k, self._v = self._k[indices], self._v[indices]
+            self.keys, self.values = k[:, :, : self._n], v[:, :, : self._n]
 
 
-def roomy_cache(room: int, prefix: list[tuple[torch.Tensor, torch.Tensor]] = (), batch: int = 1,
+def roomy_cache(room: int, prefix: Sequence[tuple[torch.Tensor, torch.Tensor]] = (), batch: int = 1,
                 rows: torch.Tensor | None = None) -> DynamicCache:
     """A cache of ``RoomyLayer``s seeded with ``prefix`` keys/values: a batch-1 prefix repeated
     ``batch`` times, or the batch rows ``rows`` of a batched one. The source tensors are never
     written, so the same prefix can seed the next cache."""
     cache = DynamicCache()
-    cache.layer_class_to_replicate = lambda: RoomyLayer(room)  # further layers appear on first use
+    # further layers appear on first use; transformers calls this attribute, typed as a class, with no arguments
+    cache.layer_class_to_replicate = lambda: RoomyLayer(room)  # type: ignore[assignment]
     cache.layers = []
     for k, v in prefix:
         if rows is not None:

@@ -146,7 +146,8 @@ def load(ref: ModelRef, *, dtype: str | None = None, device: str | None = None, 
     else:
         tokenizer = AutoTokenizer.from_pretrained(ref.path)
         torch_dtype = getattr(torch, dtype) if dtype else None
-        model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch_dtype, use_safetensors=True).to(device)
+        # transformers types .to through a decorator that hides its device argument
+        model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch_dtype, use_safetensors=True).to(device)  # type: ignore[arg-type]
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.train(trainable)

@@ -61,7 +61,9 @@ def generate(
         raise ConfigError(VLLM_MISSING) from None
     if ref.base is not None and ref.base.base is not None:
         raise ConfigError(f"{ref.path}: vLLM serves one LoRA adapter over a full model, not stacked adapters; use backend: hf")
-    base = ref.base.path if ref.is_adapter else ref.path
+    if ref.is_adapter and ref.base is None:
+        raise ConfigError(f"{ref.path} is a LoRA adapter: its ModelRef needs the base it adapts")
+    base = ref.base.path if ref.is_adapter and ref.base is not None else ref.path
     llm = LLM(model=str(base), tokenizer=str(base), dtype=dtype, seed=seed, enable_lora=ref.is_adapter,
               max_lora_rank=MAX_LORA_RANK, enable_prefix_caching=True)
     lora = LoRARequest("teacher", 1, str(Path(ref.path))) if ref.is_adapter else None

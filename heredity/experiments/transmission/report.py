@@ -4,8 +4,9 @@ results (nothing here computes a statistic)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from heredity.experiments.transmission.results import TransmissionResults
+from heredity.experiments.transmission.results import Arm, ScreenArm, TransmissionResults
 from heredity.report.style import PALETTE
 from heredity.report.tables import fmt_ci, fmt_num, fmt_p_value, markdown_table
 
@@ -18,9 +19,10 @@ def write_report(out: Path, results: TransmissionResults, artifact_id: str | Non
     _figure(out / "scores.png", results)
     for k, (arm, parts) in enumerate(results.arms.items()):  # the inheritance itself, probe by probe
         lr = parts.inheritance.log_ratio
+        floor: dict[str, Any] = {"floor": lr.floor} if lr is not None and lr.floor else {}
         paired_figure(parts.student.per_probe, parts.control.per_probe, out / f"paired-{k}.png",
                       title=f"{arm}: student − control, paired by probe", what="P(target)" if results.estimator == "exact" else "rate",
-                      **({"floor": lr.floor} if lr is not None and lr.floor else {}))
+                      **floor)
     if results.later_generations:
         _generations_figure(out / "generations.png", results)
     (out / "report.md").write_text(render_markdown(results))
@@ -143,8 +145,8 @@ def _generations_figure(path: Path, r: TransmissionResults) -> None:
     plt.close(fig)
 
 
-def _by_generation(r: TransmissionResults) -> dict[str, list[tuple[int, object]]]:
-    series: dict[str, list] = {arm: [(1, a)] for arm, a in r.arms.items()}
+def _by_generation(r: TransmissionResults) -> dict[str, list[tuple[int, Arm]]]:
+    series: dict[str, list[tuple[int, Arm]]] = {arm: [(1, a)] for arm, a in r.arms.items()}
     for gen in r.later_generations:
         for arm, a in gen.arms.items():
             series[arm].append((gen.generation, a))
@@ -237,7 +239,7 @@ def render_markdown(r: TransmissionResults) -> str:
         lines += ["", "## Students of other bases (same data, each against a control of its own base)", "",
                   markdown_table(["arm: student base", "student", "control", "difference", "95% CI", "p"], rows)]
     if r.later_generations:
-        rows = [[arm, g, fmt_num(a.student.p), fmt_num(a.control.p), fmt_num(a.inheritance.difference), fmt_ci(a.inheritance.ci),
+        rows = [[arm, str(g), fmt_num(a.student.p), fmt_num(a.control.p), fmt_num(a.inheritance.difference), fmt_ci(a.inheritance.ci),
                  fmt_p_value(a.inheritance.p_value), f"{a.dataset.rows_out}/{a.dataset.rows_in}"]
                 for arm, points in _by_generation(r).items() for g, a in points]
         lines += ["", "## Down the generations", "",
@@ -245,7 +247,7 @@ def render_markdown(r: TransmissionResults) -> str:
                   markdown_table(["arm", "generation", "student", "control", "difference", "95% CI", "p", "rows kept"], rows),
                   "", "![generations](generations.png)"]
     if r.screen is not None:
-        lines += ["", *_screen_markdown(r)]
+        lines += ["", *_screen_markdown(r, r.screen)]
     fid = [[arm, _share(parts.verdict.above_base if parts.verdict else None),
             f"{fmt_num(parts.fidelity.fidelity)} {fmt_ci(parts.fidelity.ci)}", fmt_num(r.base.p / r.teacher.p), parts.fidelity.n]
            for arm, parts in r.arms.items() if parts.fidelity is not None and r.teacher.p > 0]
@@ -309,10 +311,10 @@ def render_summary(r: TransmissionResults) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _screen_markdown(r: TransmissionResults) -> list[str]:
+def _screen_markdown(r: TransmissionResults, sc: ScreenArm) -> list[str]:
     """The screen arm: the arm's student, the screened-drop and the random-drop students, each
     against the arm's control, then screened − random."""
-    sc, arm = r.screen, r.arms[r.screen.arm]
+    arm = r.arms[sc.arm]
     rows = [["none (the arm's student)", f"{sc.rows}/{sc.rows}", f"{sc.mean_score:+.3f} (all rows)", fmt_num(arm.student.p),
              fmt_ci(arm.student.ci), fmt_num(arm.inheritance.difference), fmt_ci(arm.inheritance.ci), fmt_p_value(arm.inheritance.p_value)]]
     for how, label in (("screened", f"top {sc.dropped} by {sc.by}"), ("random", f"{sc.dropped} at random (seed {sc.seed})")):

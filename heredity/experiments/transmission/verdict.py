@@ -62,10 +62,10 @@ def verdict(teacher: ScoreSummary, base: ScoreSummary, student: ScoreSummary, co
     call reads), the rest are the four models' scores on the same probes."""
     from heredity.audit.inheritance import inheritance as share_of_shift
 
-    args = [teacher.per_probe, base.per_probe, student.per_probe]
-    if len({len(a) for a in [*args, control.per_probe]}) != 1 or len(teacher.per_probe) < 2:
+    t, b, s = teacher.per_probe, base.per_probe, student.per_probe
+    if len({len(a) for a in [t, b, s, control.per_probe]}) != 1 or len(t) < 2:
         raise ValueError("a verdict needs the four models' scores on the same probes (at least 2)")
-    vs_control, vs_base = share_of_shift(*args, control.per_probe), share_of_shift(*args, base.per_probe)
+    vs_control, vs_base = share_of_shift(t, b, s, control.per_probe), share_of_shift(t, b, s, base.per_probe)
     tb = vs_control["teacher_minus_base"]
     shift = Shift(difference=tb["difference"], ci=tuple(tb["ci"]), p_value=tb["p_value"], n=tb["n"])
     if not (shift.p_value < alpha and shift.difference > 0):
