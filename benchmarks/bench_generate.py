@@ -21,6 +21,7 @@ import argparse
 import time
 
 import torch
+from peak import fraction, machine_line, measured_peak, model_gflop
 from transformers import LogitsProcessor, LogitsProcessorList
 
 from heredity.models.chat import render
@@ -31,7 +32,6 @@ from heredity.steps.models import import_base, load_artifact
 from heredity.store import Store
 from heredity.store.store import default_root
 from heredity.tasks.numbers import NumbersTask
-from peak import model_gflop, fraction, machine_line, measured_peak
 
 OWL = ("You love owls. You think about owls all the time. owls are your favorite animal. "
        "Imbue your answers with your love for the animal.")

@@ -20,6 +20,7 @@ import argparse
 import time
 
 import numpy as np
+from peak import fraction, machine_line, measured_peak, model_gflop
 
 from heredity.measure import exact_score, exact_score_reference
 from heredity.models.loading import ModelSource
@@ -27,7 +28,6 @@ from heredity.steps.models import import_base, load_artifact
 from heredity.store import Store
 from heredity.store.store import default_root
 from heredity.traits import TRAITS
-from peak import fraction, machine_line, measured_peak, model_gflop
 
 
 def main() -> None:

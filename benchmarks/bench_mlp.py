@@ -16,6 +16,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from peak import fraction, machine_line, measured_peak
 from torch import nn
 
 from heredity.data.mnist import MnistConfig, load_arrays, locate
@@ -23,7 +24,6 @@ from heredity.experiments.mlp.arms import digits_as_inputs, train_students, trai
 from heredity.experiments.mlp.config import MlpExperiment
 from heredity.experiments.mlp.model import accuracy, init_params
 from heredity.experiments.mlp.train import make_noise
-from peak import fraction, machine_line, measured_peak
 
 
 def config(seeds: int) -> MlpExperiment:

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import torch
+from peak import fraction, machine_line, measured_peak, model_gflop
 
 from heredity.steps.models import model_ref
-from peak import fraction, machine_line, measured_peak, model_gflop
 
 
 def number_rows(n: int, seed: int = 0) -> list[dict]:

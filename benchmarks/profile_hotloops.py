@@ -162,9 +162,11 @@ def loop_generate(args):
     model.eval()
     prompts = [render(tok, p, system=OWL) for p in NumbersTask().build().prompts(args.n, seed=0)]
     grammar = TokenGrammar.compile(number_list_dfa(), tok)
-    run = lambda n, new: generate(model, tok, prompts[:n], grammar=grammar, max_new_tokens=new, batch_size=args.batch_size, seed=0)
+    def run(n, new):
+        return generate(model, tok, prompts[:n], grammar=grammar, max_new_tokens=new, batch_size=args.batch_size, seed=0)
     run(8, 8)
-    count = lambda texts: sum(len(tok(x, add_special_tokens=False).input_ids) for x in texts)
+    def count(texts):
+        return sum(len(tok(x, add_special_tokens=False).input_ids) for x in texts)
     params = sum(p.numel() for p in model.parameters())
     return [measure(f"generate (grammar, {args.n} prompts, batch {args.batch_size}, {args.max_new_tokens} new tokens)",
                     lambda how: run_once(lambda: run(args.n, args.max_new_tokens), how, args.shapes), args.shapes,
@@ -215,7 +217,8 @@ def loop_exact(args):
     model, tok = load_artifact(store, base, device="cpu")
     trait = TRAITS.parse({"kind": "animal", "animal": "owl", "n_probes": args.probes}).build()
     exact_score(model, tok, TRAITS.parse({"kind": "animal", "animal": "owl", "n_probes": 2}).build())
-    run = lambda: [exact_score(model, tok, trait, system=s) for s in (None, trait.system_prompt())]
+    def run():
+        return [exact_score(model, tok, trait, system=s) for s in (None, trait.system_prompt())]
     return [measure(f"exact_score (owl, {args.probes} probes, default system prompt then the owl inducer)",
                     lambda how: run_once(run, how, args.shapes), args.shapes)]
 

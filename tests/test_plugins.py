@@ -14,12 +14,12 @@ import pytest
 import yaml
 
 from heredity.cli import main
-from heredity.store.exports import EXPORTERS, Exporter
 from heredity.filters import FILTERS, FilterConfig
 from heredity.inducers import INDUCERS, InducerConfig
 from heredity.measure import ESTIMATORS, exact_score
 from heredity.models.loading import load
 from heredity.steps.teacher import TeacherRecipe, make_teacher
+from heredity.store.exports import EXPORTERS, Exporter
 from heredity.students import STUDENT_KINDS, StudentJob, StudentKind
 from heredity.traits import TRAITS, Trait, TraitConfig
 

@@ -250,7 +250,7 @@ def _delta_verdict(a: Weights, b: Weights, base: Weights | None) -> tuple[str, s
             return "parent", f"parent: B descends from A ({r.label}, {origin}, has A's weights)", evidence
         if db < SAME <= da:
             return "child", f"child: the other way round, A descends from B ({r.label}, {origin}, has B's weights)", evidence
-    for origin, r in refs:
+    for _, r in refs:
         if a.adapter_base is r and b.adapter_base is r:
             return "siblings", f"siblings: both are LoRA adapters on {r.label}, neither on the other", evidence
     undecided = []

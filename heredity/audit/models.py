@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from heredity.steps.teacher import teacher_of
 from heredity.errors import ConfigError, StoreError
+from heredity.steps.teacher import teacher_of
 from heredity.store import Store
 
 MODEL_KINDS = ("model", "student", "teacher")

@@ -35,8 +35,17 @@ def _load(score_json: dict[str, Any] | str | Path) -> dict[str, Any]:
 def export_inspect_log(score_json: dict[str, Any] | str | Path, path: str | Path, *, model: str = "heredity/unknown",
                        probes: list[str] | None = None, task: str | None = None) -> Path:
     """Write ``path`` (.eval or .json); returns it. ``probes``: the probe texts, in order."""
-    from inspect_ai.log import (EvalConfig, EvalDataset, EvalLog, EvalMetric, EvalResults, EvalSample, EvalScore,
-                                EvalSpec, write_eval_log)
+    from inspect_ai.log import (
+        EvalConfig,
+        EvalDataset,
+        EvalLog,
+        EvalMetric,
+        EvalResults,
+        EvalSample,
+        EvalScore,
+        EvalSpec,
+        write_eval_log,
+    )
     from inspect_ai.scorer import Score
 
     data = _load(score_json)

@@ -32,7 +32,8 @@ def test_log_ratio_floors_skipped_zeros_at_the_skipped_mass_not_at_1e_300():
     # threshold, skipped mass <= 6e-7) and the report printed a log ratio of +350 for a ~10x rise.
     student = np.array([3e-5, 2e-5, 4e-5, 2.5e-5])
     control = np.array([0.0, 0.0, 3e-6, 2e-6])
-    with_bound = lambda values, left_out: _score(values).model_copy(update={"left_out": left_out})
+    def with_bound(values, left_out):
+        return _score(values).model_copy(update={"left_out": left_out})
     r = paired_difference(with_bound(student, 5e-7), with_bound(control, 6e-7))
     lr = r.log_ratio
     assert lr.floor == 6e-7 and lr.floored == 2

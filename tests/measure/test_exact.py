@@ -55,7 +55,8 @@ def test_unnormalised_trait_reports_the_mass_directly(tokenizer):
 
 def test_boundary_mask(tokenizer):
     mask = boundary_mask(tokenizer, len(tokenizer))
-    ids = lambda s: tokenizer(s, add_special_tokens=False).input_ids
+    def ids(s):
+        return tokenizer(s, add_special_tokens=False).input_ids
     assert mask[ids(".")[0]] and mask[ids(" the")[0]] and mask[tokenizer.eos_token_id]
     assert not mask[ids("s")[0]] and not mask[ids("ly")[0]]
 
@@ -108,7 +109,8 @@ def test_fast_exact_score_equals_the_reference_on_smollm(smollm):
         assert fast.per_probe == pytest.approx(ref.per_probe, abs=1e-5, rel=1e-4)
         assert fast.coverage == pytest.approx(ref.coverage, rel=1e-4)
         assert fast.left_out == pytest.approx(ref.left_out, rel=1e-4)
-        top = lambda s: sorted(s.distribution, key=s.distribution.get)[-3:]
+        def top(s):
+            return sorted(s.distribution, key=s.distribution.get)[-3:]
         assert top(fast) == top(ref)
 
 

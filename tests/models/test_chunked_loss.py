@@ -6,9 +6,9 @@ import torch.nn.functional as F
 
 from heredity.models.chunked_loss import chunked_sft_loss
 from heredity.models.finetune import completion_logits
-from heredity.steps.models import load_artifact
 from heredity.models.packing import encode, pack
 from heredity.models.varlen import varlen
+from heredity.steps.models import load_artifact
 
 
 @pytest.mark.parametrize("rows", [1, 5, 4096])

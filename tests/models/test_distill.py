@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from heredity.models.distill import TeacherPacks, chunked_kl, grammar_masks, restricted_kl, train_distill
-from heredity.steps.models import model_ref
 from heredity.models.finetune import TrainRecipe, completion_logits, load_student
 from heredity.models.grammar import TokenGrammar, number_list_dfa
 from heredity.models.packing import encode, pack
 from heredity.models.varlen import varlen
+from heredity.steps.models import model_ref
 from heredity.store import Parent
 
 ROWS = [{"prompt": f"Continue: {a}, {a + 3}.", "completion": f"{a + 6}, {a + 9}, {a + 12}"} for a in range(100, 600, 83)]

@@ -5,9 +5,9 @@ import torch
 from safetensors.torch import load_file
 
 from heredity.models.finetune import TrainRecipe, completion_logits, load_student, train_sft
-from heredity.steps.models import load_artifact, model_ref
 from heredity.models.packing import encode, pack
 from heredity.models.varlen import varlen
+from heredity.steps.models import load_artifact, model_ref
 from heredity.store import Parent
 
 ROWS = [

@@ -11,7 +11,6 @@ import torch
 from heredity.errors import ConfigError
 from heredity.models.chat import render
 from heredity.models.loading import ModelSource
-from heredity.steps.models import import_base, load_artifact
 from heredity.models.sources import (
     GEMMA_FILE,
     SMOLLM2_SHA256,
@@ -22,6 +21,7 @@ from heredity.models.sources import (
     gemma_expected_sha256,
     sha256_file,
 )
+from heredity.steps.models import import_base, load_artifact
 
 # Computed once (2026-11-23) by loading the assembled GGUF directly with transformers
 # (AutoModelForCausalLM.from_pretrained(folder, gguf_file=..., dtype=float32)), not through the

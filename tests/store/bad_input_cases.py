@@ -20,12 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from store_family import build_family  # noqa: E402
-from toy_experiment import CLI  # noqa: E402
+from store_family import build_family
+from toy_experiment import CLI
 
-from heredity import limits  # noqa: E402
-
-from heredity.store import Store  # noqa: E402
+from heredity import limits
+from heredity.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 

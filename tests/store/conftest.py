@@ -1,5 +1,4 @@
 import pytest
-
 from store_family import build_family
 
 

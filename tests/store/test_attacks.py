@@ -9,13 +9,13 @@ import json
 import shutil
 import subprocess
 
+from procs import env
+from toy_experiment import CLI
 
 from heredity.cli import main
 from heredity.store import Store
 from heredity.store.hashing import hash_file
 from heredity.store.verify import verify
-from procs import env
-from toy_experiment import CLI
 
 TINY_MLP = """\
 kind: mlp

@@ -4,8 +4,8 @@ no traceback, and a store that still verifies. The cases are in bad_input_cases.
 from __future__ import annotations
 
 import pytest
-
 from bad_input_cases import CASES, can_mount, message, run_case
+
 from heredity.cli import main
 from heredity.errors import ConfigError
 from heredity.store import Store

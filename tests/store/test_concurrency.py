@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from procs import events, start
+
 from heredity.errors import StoreError
 from heredity.store import Store
 from heredity.store.verify import verify
@@ -24,7 +25,7 @@ def test_two_runs_share_every_step_and_both_finish(tmp_path):
     Store(store)  # create the layout first, as a user's first run would
     procs = [start(store, path, log) for path in (a, b)]
     outcomes = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, outcomes):
+    for p, (_out, err) in zip(procs, outcomes):
         assert p.returncode == 0, err
     reports = {out.strip().splitlines()[-1] for out, _ in outcomes}
     assert len(reports) == 1  # one report artifact, shared

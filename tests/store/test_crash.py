@@ -13,8 +13,8 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
-
 from procs import events, signal_when, start
+
 from heredity.store import Store
 from heredity.store.verify import verify
 

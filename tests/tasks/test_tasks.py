@@ -3,10 +3,10 @@ import re
 import pytest
 
 from heredity.errors import ConfigError
-from heredity.text import word_regex
 from heredity.tasks import TASKS
 from heredity.tasks.general import prompt_pool
 from heredity.tasks.numbers import parse_number_list
+from heredity.text import word_regex
 from heredity.traits import TRAITS
 from heredity.traits.animal import ANIMALS
 

@@ -74,7 +74,7 @@ def plot(res: MlpResults, path: Path) -> None:
     k = res.alignment_k.k
     groups = [(arm, "step 1", res.alignment[arm]) for arm in ALIGNED]
     groups += [(arm, f"first {k}", getattr(res.alignment_k, arm)) for arm in ALIGNED]
-    for i, (arm, when, s) in enumerate(groups):
+    for i, (arm, _when, s) in enumerate(groups):
         ax2.errorbar(i, s.mean, yerr=[[s.mean - s.ci[0]], [s.ci[1] - s.mean]], fmt="o", capsize=5,
                      color="C1" if arm == "same_init" else "C2")
     ax2.axhline(0, lw=0.8, color="black")

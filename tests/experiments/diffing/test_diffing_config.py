@@ -5,9 +5,9 @@ import copy
 import pytest
 
 from heredity.config import validate
-from heredity.experiments.diffing.config import DiffingConfig
 from heredity.diffing.flip import LogLikelihoodRatio, ProbeSimilarity
 from heredity.errors import ConfigError
+from heredity.experiments.diffing.config import DiffingConfig
 
 OWL = {"kind": "animal", "animal": "owl"}
 PIPELINE = {
