@@ -36,7 +36,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     runner = Runner(_store(args, create=True), console=console, quiet=args.quiet, executor=executor)
     console.print(f"[bold]heredity run[/] {safe(args.file)} [dim](store {safe(runner.store.root)})[/]")
     try:
-        report = EXPERIMENTS.get(config.kind).run(config, runner)
+        report = EXPERIMENTS.get(config.kind).start(config, runner)
     except KeyboardInterrupt:
         console.print(f"\n[yellow]interrupted[/]: finished steps are kept; run `heredity run {safe(args.file)}` again to resume.")
         return 130
@@ -197,6 +197,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
             failed += 1
             continue
         m = checked.manifest
+        if m is None:  # no readable manifest: its problems are all there is to list
+            print(f"{aid}\t(unreadable: {plain('; '.join(checked.problems[:2]))})")
+            failed += 1
+            continue
         mark = "" if checked.ok else "\tFAILS ITS CHECK: " + plain("; ".join(checked.problems[:2]))
         failed += not checked.ok
         print(f"{aid}\t{plain(m.name)}\t{plain(m.provenance.started)}{mark}")
@@ -228,7 +232,7 @@ def cmd_view(args: argparse.Namespace) -> int:
 
     check_host(args.host, args.allow_remote)  # before the store: the refusal does not depend on it
     server = make_server(_store(args), args.host, args.port, allow_remote=args.allow_remote)
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     console.print(f"serving the store's reports at http://{'[' + host + ']' if ':' in host else host}:{port}/ (Ctrl-C stops)", markup=False, highlight=False)
     try:
         server.serve_forever()

@@ -107,7 +107,7 @@ def plan(config: Any, root: Path, cached: Any = None) -> Plan:
     store = PlannedStore(root, cached=cached)
     runner = Runner(store, quiet=True)  # type: ignore[arg-type]  # the store's interface, nothing built
     try:
-        EXPERIMENTS.get(config.kind).run(config, runner)
+        EXPERIMENTS.get(config.kind).start(config, runner)
     except (ContentNeeded, FileNotFoundError) as exc:
         missing = getattr(exc, "filename", None)
         store.plan.stopped_at = _relative(missing, store.root) if missing else str(exc)

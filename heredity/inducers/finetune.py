@@ -19,7 +19,7 @@ from heredity.config import implicit_defaults
 from heredity.errors import ConfigError
 from heredity.filters import AnyFilter
 from heredity.inducers.base import INDUCERS, InducerConfig, trait_label
-from heredity.models.finetune import TrainRecipe
+from heredity.models.recipe import TrainRecipe
 from heredity.steps.teacher import TeacherRecipe, make_teacher
 from heredity.students import StudentTrain
 from heredity.tasks import AnyTask

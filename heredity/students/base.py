@@ -28,7 +28,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
-from heredity.models.finetune import TrainRecipe
+from heredity.models.recipe import TrainRecipe
 from heredity.models.loading import ModelRef
 from heredity.registry import Registry
 

@@ -15,7 +15,7 @@ from heredity.diffing import design
 from heredity.diffing.flip import AnyScorer
 from heredity.filters import AnyFilter
 from heredity.inducers import AnyInducer
-from heredity.models.finetune import TrainRecipe
+from heredity.models.recipe import TrainRecipe
 from heredity.models.loading import ModelSource
 from heredity.steps.rollouts import GenerationSettings
 from heredity.steps.scores import MeasureSettings

@@ -12,7 +12,7 @@ from heredity.errors import ConfigError
 from heredity.filters import AnyFilter
 from heredity.inducers import AnyInducer
 from heredity.mitigations import MITIGATIONS
-from heredity.models.finetune import TrainRecipe
+from heredity.models.recipe import TrainRecipe
 from heredity.models.loading import ModelSource
 from heredity.steps.rollouts import GenerationSettings
 from heredity.steps.scores import MeasureSettings
@@ -77,7 +77,7 @@ class TransmissionConfig(Strict):
     prompt_seed: int = 0
     generation: GenerationSettings = GenerationSettings()
     filters: dict[str, list[AnyFilter]] = Field(
-        default_factory=lambda: {"unfiltered": []},
+        default_factory=lambda: {"unfiltered": list[AnyFilter]()},
         description="arms: name -> filters applied to both teachers' rollouts; one student per arm and seed",
     )
     max_rows: int | None = Field(None, ge=1, description="keep at most this many rows after filtering")
@@ -125,12 +125,12 @@ class TransmissionConfig(Strict):
         if not self.filters:
             raise ValueError("filters: give at least one arm (e.g. {unfiltered: []})")
         if self.screen is not None:
-            self._screen_fits(distill)
+            self._screen_fits(self.screen, distill)
         return self
 
-    def _screen_fits(self, distill: bool) -> None:
-        if self.screen.arm not in self.filters:
-            raise ValueError(f"screen.arm: {self.screen.arm!r} is not an arm of this file; accepted: one of "
+    def _screen_fits(self, screen: ScreenArmSettings, distill: bool) -> None:
+        if screen.arm not in self.filters:
+            raise ValueError(f"screen.arm: {screen.arm!r} is not an arm of this file; accepted: one of "
                              f"{', '.join(map(repr, self.filters))} (the keys of filters)")
         if distill:
             # Distilled students all learn the neutral writer's (the base's) text; the trait
