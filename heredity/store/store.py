@@ -214,6 +214,9 @@ class Store:
             conn.execute("CREATE INDEX IF NOT EXISTS edges_parent ON edges(parent)")
             # Kept by `reindex`: the record of what each artifact's manifest was when it was built.
             conn.execute("CREATE TABLE IF NOT EXISTS digests (id TEXT PRIMARY KEY, digest TEXT NOT NULL)")
+            # Digests recorded on a user's word (`reindex --trust`): the manifest is vouched for as it is,
+            # including a legacy one's parents recorded without a digest.
+            conn.execute("CREATE TABLE IF NOT EXISTS trusted (id TEXT PRIMARY KEY, digest TEXT NOT NULL)")
 
     def _record_digest(self, aid: str, digest: str) -> None:
         """Record the content digest of an artifact this store is vouching for (built here, or
@@ -289,6 +292,8 @@ class Store:
             if self.recorded_digest(aid) is not None:
                 continue
             self._record_digest(aid, checked.digest)
+            with self._db() as conn:
+                conn.execute("INSERT OR REPLACE INTO trusted VALUES (?, ?)", (aid, checked.digest))
             when = datetime.now(timezone.utc).isoformat(timespec="seconds")
             with open(self.root / "trust.log", "a") as log:
                 log.write(json.dumps({"time": when, "id": aid, "digest": checked.digest, "by": who or os.environ.get("USER", "")}) + "\n")
@@ -373,6 +378,17 @@ class Store:
                 row = conn.execute("SELECT digest FROM digests WHERE id=?", (artifact_id,)).fetchone()
         except StoreError:
             return None  # an index from before digests (read-only archive): nothing recorded
+        return row[0] if row else None
+
+    def trusted_digest(self, artifact_id: str) -> str | None:
+        """The digest recorded for the artifact on a user's word (``trust``), if any."""
+        if not self.has_index:
+            return None
+        try:
+            with self._db() as conn:
+                row = conn.execute("SELECT digest FROM trusted WHERE id=?", (artifact_id,)).fetchone()
+        except StoreError:
+            return None  # an index from before the trusted table: nothing trusted
         return row[0] if row else None
 
     def ids(self, kind: str | None = None) -> list[str]:

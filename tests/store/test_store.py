@@ -113,3 +113,20 @@ def test_resolve_prefix(store):
 def test_index_is_wal(store):
     conn = sqlite3.connect(store.root / "index.sqlite")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_legacy_artifact_with_parents_recorded_without_digests_is_usable_only_after_trust(store):
+    import json
+
+    base = store.produce("model", {"m": 2}, [], write("base")).artifact
+    child = store.produce("data", {"d": 2}, [Parent(id=base.id, relation="teacher")], write("rows")).artifact
+    path = child.path / "manifest.json"  # as an older heredity wrote it: no parent digest, none recorded
+    manifest = json.loads(path.read_text())
+    manifest["parents"][0]["digest"] = None
+    path.write_text(json.dumps(manifest))
+    with sqlite3.connect(store.root / "index.sqlite") as conn:
+        conn.execute("DELETE FROM digests WHERE id=?", (child.id,))
+    with pytest.raises(IntegrityError, match="no content digest recorded"):
+        store.open(child.id)
+    store.trust([child.id])
+    assert store.open(child.id).id == child.id
