@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from heredity.errors import ConfigError
 from heredity.report.style import STYLESHEET
@@ -43,9 +44,9 @@ def _data_uri(report_dir: Path, src: str) -> str:
     return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _mark_numeric_columns(tokens: list) -> None:
+def _mark_numeric_columns(tokens: list[Token]) -> None:
     """Give ``class="num"`` to every cell of a table column whose body cells are all numbers."""
-    table: list[list[tuple[object, str]]] = []
+    table: list[list[tuple[Token, str]]] = []
     for i, token in enumerate(tokens):
         if token.type == "table_open":
             table = []

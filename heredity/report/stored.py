@@ -29,7 +29,7 @@ def without_scores(graph: dict) -> dict:
     if not scores:
         return graph
     up = {aid: [e["parent"] for e in graph["edges"] if e["child"] == aid] for aid in scores}
-    edges = {}
+    edges: dict[tuple[str, str], dict[str, str]] = {}
     for e in graph["edges"]:
         if e["child"] in scores:
             continue

@@ -33,7 +33,7 @@ import copy
 import json
 import random
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from pydantic import Field
@@ -218,7 +218,7 @@ def run(store: Store, tokenizer_model_id: str, recipe: InheritRecipe, progress=p
         return make_student(store, members[init], teacher, corpus, recipe)
 
     base = {s: logp(m) for s, m in members.items()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in recipe.seeds:
         teacher = make_teacher(store, members[s], data, recipe)
         gain = logp(teacher) - base[s]
@@ -235,12 +235,12 @@ def run(store: Store, tokenizer_model_id: str, recipe: InheritRecipe, progress=p
                      "different_init_each": diffs, "teacher": teacher.id,
                      "students": {"same_init": [a.id for a in same_ids], "different_init": diff_ids}})
         progress(f"teacher seed {s}: gain {gain:+.3f}  same-init {same:+.3f}  different-init {rows[-1]['different_init']:+.4f}")
-    same = [r["same_init"] for r in rows]
-    diff = [r["different_init"] for r in rows]
+    same_each: list[float] = [r["same_init"] for r in rows]
+    different_each: list[float] = [r["different_init"] for r in rows]
     return {
         "recipe": recipe.model_dump(mode="json"), "corpus": corpus.id, "trait_data": data.id,
         "zoo": {s: m.id for s, m in members.items()}, "unit": "nats of log P(target | probe)",
         "teacher_gain": summarize([r["teacher_gain"] for r in rows]),
-        "same_init": summarize(same), "different_init": summarize(diff),
-        "same_minus_different": paired_test(same, diff).model_dump(mode="json"), "per_teacher": rows,
+        "same_init": summarize(same_each), "different_init": summarize(different_each),
+        "same_minus_different": paired_test(same_each, different_each).model_dump(mode="json"), "per_teacher": rows,
     }
