@@ -81,5 +81,7 @@ def draw_step(runner, sets: list[Artifact], seed: int, name: str = "") -> Artifa
 def mean_target(teacher_logits: list[torch.Tensor]) -> torch.Tensor:
     """Log-probabilities of the mean of the teachers' next-token distributions (``[N, V]`` each):
     log (1/K) sum_k softmax(l_k), computed as a log-sum-exp so no probability underflows."""
+    import torch
+
     stacked = torch.stack([torch.log_softmax(t.float(), dim=-1) for t in teacher_logits])
     return torch.logsumexp(stacked, dim=0) - torch.log(torch.tensor(float(len(teacher_logits))))
