@@ -49,6 +49,7 @@ test-fast: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m heredity.experiments.catalog docs/catalog.md
 	$(BIN)/python -m heredity.experiments.schemas docs/schemas
+	$(BIN)/python tests/store/bad_input_cases.py > docs/bad-inputs.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
