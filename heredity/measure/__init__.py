@@ -7,6 +7,8 @@ in ``ESTIMATORS`` (``heredity.measure.base``).
 - ``sampled`` (``sampled.py``): n answers per probe, a Wilson interval clustered by probe.
 - ``paired_difference`` (``compare.py``): student minus control, paired by probe, a
   ``Comparison``; ``log_floor``; ``mean_over_seeds``.
+- ``gated_score`` (``gated.py``): a trait with and without a ``Trigger`` on the same probes, and
+  the gate paired by probe, a ``GatedScore`` (the scores step's ``trigger``).
 """
 
 from heredity.measure.base import ESTIMATORS, Estimator
