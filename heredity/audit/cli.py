@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from heredity.display import plain, plain_block
+
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from heredity.audit.audit import audit
@@ -15,7 +17,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     recipe = {"probes_per_source": args.probes_per_source, "correction": args.correction, "top_quirks": args.quirks}
     artifact = audit(runner.store, args.teacher, args.student, args.control, args.base, traits=args.trait,
                      n_trait_probes=args.trait_probes, recipe=recipe, log=_log(runner), runner=runner)
-    print(artifact.file("report.md").read_text())
+    print(plain_block(artifact.file("report.md").read_text()))  # names in a report are data: no raw ESC/BEL/CR
     print(artifact.path)
     return 0
 
@@ -29,7 +31,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
     if args.trait:
         recipe["trait"] = parse_selection(args.trait).model_dump(mode="json")
     artifact = screen(runner.store, args.dataset, args.teacher, args.base, recipe=recipe, log=_log(runner), runner=runner)
-    print(artifact.file("report.md").read_text())
+    print(plain_block(artifact.file("report.md").read_text()))  # names in a report are data: no raw ESC/BEL/CR
     print(artifact.path)
     return 0
 
@@ -42,7 +44,7 @@ def cmd_derived_from(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({**result.as_dict(), "published": PUBLISHED}, indent=2))
     else:
-        print(f"{result.verdict}: {'derived' if result.derived else 'not derived'}; {result.reason}")
+        print(plain(f"{result.verdict}: {'derived' if result.derived else 'not derived'}; {result.reason}"))
         print(f"method: {result.method}")
         print(f"published accuracy of this family: {PUBLISHED}; ours: docs/audit.md")
     return 0
