@@ -77,7 +77,7 @@ def decide(*, gpu: bool, gpu_bf16: bool, flags: frozenset[str], speedup: float |
     if gpu:
         return Decision("bf16", "CUDA GPU with bf16") if gpu_bf16 else Decision("fp32", "CUDA GPU without bf16")
     if speedup is not None:
-        verdict = "bf16" if speedup >= MIN_SPEEDUP else "fp32"
+        verdict: Precision = "bf16" if speedup >= MIN_SPEEDUP else "fp32"
         return Decision(verdict, f"CPU probe: bf16 matmul {speedup:.2f}x fp32 (bf16 needs >= {MIN_SPEEDUP}x)")
     found = sorted(flags & BF16_FLAGS)
     return Decision("bf16", f"CPU flags {', '.join(found)}") if found else Decision("fp32", "CPU without avx512_bf16/amx_bf16")

@@ -123,4 +123,6 @@ class LMJudgeConfig(JudgeConfig):
             if not (Path(self.model) / "config.json").exists():
                 raise ConfigError(f"judge lm: model: {self.model} is not a model folder (no config.json)")
             return LocalModelJudge(rubric, self.model)
+        if self.endpoint is None:  # the validator requires exactly one of model and endpoint
+            raise ConfigError("judge lm: give exactly one of model (a local model folder) or endpoint (an OpenAI-compatible URL)")
         return EndpointJudge(rubric, self.endpoint, self.endpoint_model, self.api_key_env, self.timeout)

@@ -12,8 +12,8 @@ from heredity.cli import main
 from heredity.errors import ConfigError
 from heredity.experiments import load_experiment
 from heredity.experiments.mlp.config import Training
-from heredity.experiments.mlp import run
 from heredity.experiments.mlp.model import cosine, derangement, init_params, select
+from heredity.experiments.mlp.run import run
 from heredity.experiments.mlp.train import digit_loss, fit
 from heredity.runner import Runner
 from heredity.store import Store

@@ -32,6 +32,13 @@ class Students:
     inputs: dict[str, object]  # statistics of what the students were trained on (noise)
 
 
+def _grad(p: torch.Tensor) -> torch.Tensor:
+    """A parameter's gradient (the hook runs after backward, so every parameter has one)."""
+    if p.grad is None:
+        raise RuntimeError("the step hook ran before backward: a parameter has no gradient")
+    return p.grad
+
+
 def student_arms(config: MlpExperiment) -> list[str]:
     return ["same_init", "different_init"] + (["all_logits"] if config.all_logits else [])
 
@@ -64,7 +71,7 @@ def train_students(init: Params, teacher: Params, config: MlpExperiment,
 
     def hook(step: int, live: Params) -> None:
         if step == 0:
-            per_arm(cosine({k: -v.grad for k, v in live.items()}, change_all), first_step)
+            per_arm(cosine({k: -_grad(v) for k, v in live.items()}, change_all), first_step)
         if step == config.alignment_steps:
             per_arm(cosine({k: live[k].detach() - start[k] for k in live}, change_all), first_k)
 
@@ -72,7 +79,7 @@ def train_students(init: Params, teacher: Params, config: MlpExperiment,
                   order_seed=config.noise.seed + 1, hook=hook, advance=advance)
     if not first_k:  # fewer steps than k in the whole run: use the final change
         per_arm(cosine({k: trained[k] - start[k] for k in trained}, change_all), first_k)
-    inputs = {"kind": "noise", "distribution": config.noise.distribution, "count": config.noise.count,
+    inputs: dict[str, object] = {"kind": "noise", "distribution": config.noise.distribution, "count": config.noise.count,
               "mean": float(noise.mean()), "std": float(noise.std()), "min": float(noise.min()), "max": float(noise.max())}
     return Students(dict(zip(names, split(trained, [seeds] * len(names)))),
                     {a: v for a, v in first_step.items() if a != "all_logits"},

@@ -8,6 +8,7 @@ through layer 1 as a single GEMM ``x @ w1.view(784, S*W)`` (the biggest cost); `
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 
@@ -74,7 +75,7 @@ def accuracy(params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def flat_dot(a: Params, b: Params) -> torch.Tensor:
     """Per-model inner product over all parameters, ``[S]``."""
-    total = 0
+    total: Any = 0  # a python 0, so the sum keeps the parameters' dtype; a [S] tensor after the first term
     for k in a:
         prod = a[k] * b[k]
         if k == "w1":

@@ -8,17 +8,17 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from heredity.config import recipe_dict
-from heredity.hardware import resolve_train_precision
 from heredity.data.mnist import mnist_step, read_digits
 from heredity.experiments.mlp.arms import digits_as_inputs, student_arms, train_students, train_teacher
 from heredity.experiments.mlp.config import MlpExperiment
 from heredity.experiments.mlp.model import DIGITS, Params, accuracy, init_params
 from heredity.experiments.mlp.report import write
+from heredity.experiments.mlp.train import steps_per_run
+from heredity.hardware import resolve_train_precision
+from heredity.store import Artifact, BuildContext, Parent, write_json
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
 REPORT_VERSION = 2
-from heredity.experiments.mlp.train import steps_per_run
-from heredity.store import Artifact, BuildContext, Parent, write_json
 
 ARCH = "mlp-784-w-w-o"
 WEIGHTS = "params.safetensors"

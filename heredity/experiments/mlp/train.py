@@ -42,6 +42,7 @@ def fit(
     parameters, the per-epoch seeded shuffle into batches, and the loss."""
     live = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
     tensors = list(live.values())
+    opt: torch.optim.Optimizer
     if recipe.optimizer == "adam":
         opt = torch.optim.Adam(tensors, lr=recipe.lr, foreach=True)
     else:
