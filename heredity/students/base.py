@@ -28,8 +28,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
-from heredity.models.recipe import TrainRecipe
 from heredity.models.loading import ModelRef
+from heredity.models.recipe import TrainRecipe
 from heredity.registry import Registry
 
 

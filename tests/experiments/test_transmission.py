@@ -12,8 +12,8 @@ import yaml
 
 from heredity.cli import main
 from heredity.rows import read_rows
-from heredity.traits.style import StyleTrait
 from heredity.store import Store
+from heredity.traits.style import StyleTrait
 
 
 def run_cli(store_root: Path, experiment: dict, tmp_path: Path, capsys) -> Path:

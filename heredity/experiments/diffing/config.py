@@ -15,8 +15,8 @@ from heredity.diffing import design
 from heredity.diffing.flip import AnyScorer
 from heredity.filters import AnyFilter
 from heredity.inducers import AnyInducer
-from heredity.models.recipe import TrainRecipe
 from heredity.models.loading import ModelSource
+from heredity.models.recipe import TrainRecipe
 from heredity.steps.rollouts import GenerationSettings
 from heredity.steps.scores import MeasureSettings
 from heredity.steps.student import seeds_set_the_seed
