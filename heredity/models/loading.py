@@ -65,10 +65,41 @@ def _from_pretrained_args(source: str) -> tuple[str, dict[str, Any]]:
     if path.exists():
         if not (path / "config.json").is_file():
             raise ConfigError(f"model path {path} has no config.json: expected a transformers model folder")
+        check_folder(path)
         return str(path), {}
     if source.startswith((".", "/", "~")) or os.sep in source.strip("/").replace("/", "", 1):
         raise ConfigError(f"model path {source} does not exist (accepted: {', '.join([*EMBEDDED, 'gemma3-270m'])}, a local folder, or a hub name like org/model)")
     return source, {}  # a hub name: transformers resolves (and, with a network, downloads) it
+
+
+PICKLED = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+# Sizes a config may ask for before anything is allocated (Gemma 3's vocabulary is 262,144).
+CONFIG_LIMITS = {"vocab_size": 1 << 22, "hidden_size": 1 << 16, "intermediate_size": 1 << 18,
+                 "num_hidden_layers": 1 << 10, "num_attention_heads": 1 << 10, "max_position_embeddings": 1 << 21}
+
+
+def check_folder(path: Path) -> None:
+    """A model folder is read only as safetensors, and its config only asks for sane sizes: a
+    pickled weights file can run code when loaded, and a config with ``vocab_size: 2**33`` would
+    try to allocate it. Either is a ConfigError naming the file and the field."""
+    import json
+
+    if not any(path.glob("*.safetensors")):
+        pickled = sorted(p.name for p in path.iterdir() if p.suffix in PICKLED)
+        if pickled:
+            raise ConfigError(f"{path / pickled[0]}: pickled weights are refused (loading them can run code); "
+                              f"accepted: safetensors files (model.safetensors) in {path}")
+    try:
+        config = json.loads((path / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path / 'config.json'}: cannot be read as JSON: {exc}") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path / 'config.json'}: expected a JSON object")
+    for key, limit in CONFIG_LIMITS.items():
+        value = config.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit):
+            raise ConfigError(f"{path / 'config.json'}: {key}: {value!r} is not a size this machine can build; "
+                              f"accepted: a whole number from 1 to {limit:,}")
 
 
 @dataclass(frozen=True)
