@@ -59,7 +59,10 @@ def resolve(store: Store, spec: str, role: str) -> ModelRef:
         base = [p.id for p in manifest.parents if p.relation == "base"]
         if not base:
             raise ConfigError(f"{role} {aid}: a teacher without a base parent cannot be loaded")
-        return ModelRef(aid, base[0], teacher_of(manifest).system_prompt, "teacher", manifest.name)
+        teacher = teacher_of(manifest)
+        if teacher is None:
+            raise ConfigError(f"{role} {aid}: a teacher whose recipe is not a teacher recipe cannot be loaded")
+        return ModelRef(aid, base[0], teacher.system_prompt, "teacher", manifest.name)
     return ModelRef(aid, aid, None, manifest.kind, manifest.name)
 
 

@@ -85,7 +85,7 @@ def first_token_probs(model, tokenizer, prompts: list[str], system: str | None =
                 causal = torch.ones(1, shared, shared, dtype=torch.bool).tril()
                 nets.hidden(input_ids=torch.tensor([ids[0][:shared]], device=device), past_key_values=cache, use_cache=True,
                             attention_mask=_additive(causal, dtype, device))
-                prefix_kv = [(layer.keys, layer.values) for layer in cache.layers]
+                prefix_kv = [(layer.keys, layer.values) for layer in cache.layers]  # type: ignore[union-attr]  # attention layers; no linear attention here
             head = nets.head()
             for lo in range(0, len(ids), max(1, batch_size)):
                 own = [x[shared:] for x in ids[lo : lo + batch_size]]

@@ -23,6 +23,7 @@ import gc
 import json
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,9 @@ class Loader:
     base under another system prompt are the same weights)."""
 
     def __init__(self, store: Store):
-        self.store, self.model_id, self.loaded = store, None, None
+        self.store = store
+        self.model_id: str | None = None
+        self.loaded = None
 
     def __call__(self, model_id: str):
         if model_id != self.model_id:
@@ -77,7 +80,7 @@ def read_models(runner, refs: dict[str, ModelRef], configs, probes: list[str], l
     first_token = recipe_dict(FirstTokenRecipe(probes=probes))
     unique = {ref.id: (role, ref) for role, ref in reversed(refs.items())}  # the first role naming it names it
     order = sorted(unique.values(), key=lambda rr: (last is not None and rr[1].model_id == refs[last].model_id, rr[1].model_id))
-    todo: list[tuple[str, ModelRef, str, dict, int, object]] = []  # (role, ref, kind, recipe, probes, trait or None)
+    todo: list[tuple[str, ModelRef, str, dict, int, Any]] = []  # (role, ref, kind, recipe, probes, trait or None)
     for role, ref in order:
         for cfg in configs:
             todo.append((role, ref, "scores", recipe_dict(ScoresRecipe(trait=cfg)), len(cfg.build().probes), cfg))

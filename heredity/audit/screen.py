@@ -130,6 +130,8 @@ def run_screen(runner, rows: list[dict], t: ModelRef, b: ModelRef, settings: Scr
             direction -= last_hidden(base_model, tokenizer, probes, b.system, layer, progress=advance)
         log(f"base {b.id}: completion log-likelihoods and activations")
         lp_b, acts = completion_reads(base_model, tokenizer, rows, system=b.system, layer=layer, progress=advance, **read)
+        if acts is None:  # completion_reads returns states whenever it is given a layer
+            raise RuntimeError(f"no layer-{layer} states came back for base {b.id}")
     norm = float(np.linalg.norm(direction))
     unit = direction / norm if norm > 0 else direction
     scored = []
