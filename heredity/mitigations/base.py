@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
 from heredity.config import Strict
 from heredity.registry import Registry
 from heredity.store import Artifact
+
+if TYPE_CHECKING:  # the steps layer sits above this one: named for the type checker only
+    from heredity.steps.rollouts import RolloutsRecipe
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class ArmData:
     base: Artifact       # the student's base: the trait-free writer, unless a mitigation names another
     traited: Artifact    # the run's traited teacher (a control cell is treated as its student cell is)
     prompts: Artifact    # the prompts the rows answer
-    rollouts: object     # the run's RolloutsRecipe (sampling and length), for rows a mitigation writes
+    rollouts: RolloutsRecipe  # the run's RolloutsRecipe (sampling and length), for rows a mitigation writes
     name: str = ""       # a label for people, prefixed to the mitigation's steps
 
 

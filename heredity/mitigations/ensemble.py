@@ -39,9 +39,11 @@ class EnsembleMitigation(MitigationConfig):
         out = [arm.teacher]
         for trait in self.others:
             if trait is None:
-                out.append(INDUCERS.get("none")().make(runner, arm.base, None, name="plain teacher"))
+                out.append(INDUCERS.get("none")().make(  # type: ignore[call-arg]  # the registered class defaults its kind
+                    runner, arm.base, None, name="plain teacher"))
             else:
-                out.append(INDUCERS.get("system-prompt")().make(runner, arm.base, trait, name=f"{trait.built.name} teacher"))
+                out.append(INDUCERS.get("system-prompt")().make(  # type: ignore[call-arg]  # the registered class defaults its kind
+                    runner, arm.base, trait, name=f"{trait.built.name} teacher"))
         return out
 
     def rows(self, runner, arm: ArmData):
