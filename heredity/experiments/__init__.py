@@ -15,7 +15,16 @@ from heredity.store import Artifact
 @dataclass(frozen=True)
 class ExperimentKind:
     config: type  # a heredity.config.Strict subclass with a ``kind`` literal field
-    run: Callable[[Any, Any], Artifact]  # (config, runner) -> the report artifact
+    # (config, runner) -> the report artifact; or "module:function", imported only when a run
+    # starts, so that reading and validating a file never imports torch (a bad file fails fast).
+    run: Callable[[Any, Any], Artifact] | str
+
+    def start(self, config: Any, runner: Any) -> Artifact:
+        run = self.run
+        if isinstance(run, str):
+            module, name = run.split(":")
+            run = getattr(import_module(module), name)
+        return run(config, runner)
 
 
 EXPERIMENTS: Registry[ExperimentKind] = Registry("experiment kind")

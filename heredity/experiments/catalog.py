@@ -159,7 +159,7 @@ def render() -> str:
              "Accepted: " + ", ".join(f"`{n}`" for n in EXPERIMENTS.names()) + ". The top-level settings of each file:", ""]
     for name in EXPERIMENTS.names():
         kind = EXPERIMENTS.get(name)
-        lines += [f"### `kind: {name}`", "", _first_line(import_module(kind.run.__module__.rsplit(".", 1)[0])), ""]
+        lines += [f"### `kind: {name}`", "", _first_line(import_module(kind.config.__module__.rsplit(".", 1)[0])), ""]
         lines += _fields(kind.config)
         for block in _nested(kind.config, set()):
             lines += [f"#### `{block.__name__}`", "", _first_line(block), ""] if _first_line(block) else [f"#### `{block.__name__}`", ""]

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.stats import rankdata
 
 DIM = 2**14
 _WORD = re.compile(r"\w+|[^\w\s]")
@@ -31,6 +29,8 @@ def features(texts: list[str], dim: int = DIM) -> np.ndarray:
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """P(a positive outscores a negative), ties half (the Mann-Whitney U over n1 n0)."""
+    from scipy.stats import rankdata  # scipy on use: reading an experiment file stays fast
+
     ranks = rankdata(scores)
     n1, n0 = int(labels.sum()), int((1 - labels).sum())
     return float((ranks[labels == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
@@ -71,6 +71,8 @@ def fit(traited: list[str], clean: list[str], *, heldout: float = 0.25, l2: floa
         value = np.sum(np.logaddexp(0, z) - yt * z) + 0.5 * l2 * wb[:-1] @ wb[:-1]
         grad = np.append(xt.T @ (p - yt) + l2 * wb[:-1], np.sum(p - yt))
         return value, grad
+
+    from scipy.optimize import minimize
 
     wb = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B").x
     s, yh = x[test] @ wb[:-1] + wb[-1], y[test]

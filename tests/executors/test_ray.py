@@ -60,7 +60,7 @@ def test_two_ray_workers_build_each_artifact_once_and_match_one_process(tiny_lm,
 
     runner = Runner(Store(tmp_path / "ray"), quiet=True, executor=two_workers)
     config = load_experiment(path)
-    ray_report = EXPERIMENTS.get(config.kind).run(config, runner)
+    ray_report = EXPERIMENTS.get(config.kind).start(config, runner)
 
     # Every step of the four cells ran in a Ray worker, on both workers.
     worker_steps = [t for t in runner.timings if "worker" in t]

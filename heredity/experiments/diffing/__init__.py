@@ -3,8 +3,7 @@
 from heredity.experiments import EXPERIMENTS, ExperimentKind
 from heredity.experiments.diffing.config import DiffingConfig
 from heredity.experiments.diffing.results import DiffingResults
-from heredity.experiments.diffing.run import run
 
-EXPERIMENTS.register("diffing")(ExperimentKind(config=DiffingConfig, run=run))
+EXPERIMENTS.register("diffing")(ExperimentKind(config=DiffingConfig, run="heredity.experiments.diffing.run:run"))
 
-__all__ = ["DiffingConfig", "DiffingResults", "run"]
+__all__ = ["DiffingConfig", "DiffingResults"]

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from heredity.experiments import EXPERIMENTS, ExperimentKind
 from heredity.experiments.mlp.config import MlpExperiment
-from heredity.experiments.mlp.run import run
+from heredity.experiments.mlp.results import MlpResults  # noqa: F401 - registers the results kind
 
-EXPERIMENTS.register("mlp")(ExperimentKind(config=MlpExperiment, run=run))
+EXPERIMENTS.register("mlp")(ExperimentKind(config=MlpExperiment, run="heredity.experiments.mlp.run:run"))
 
-__all__ = ["MlpExperiment", "run"]
+__all__ = ["MlpExperiment"]

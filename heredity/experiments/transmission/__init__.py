@@ -2,6 +2,6 @@
 
 from heredity.experiments import EXPERIMENTS, ExperimentKind
 from heredity.experiments.transmission.config import TransmissionConfig
-from heredity.experiments.transmission.run import run
+from heredity.experiments.transmission.results import TransmissionResults  # noqa: F401 - registers the results kind
 
-EXPERIMENTS.register("transmission")(ExperimentKind(config=TransmissionConfig, run=run))
+EXPERIMENTS.register("transmission")(ExperimentKind(config=TransmissionConfig, run="heredity.experiments.transmission.run:run"))

@@ -64,7 +64,7 @@ def test_a_good_file_validates_with_typed_plugins():
     (edited(flip__scorer={"kind": "gradient"}), "flip.scorer: unknown flip-set scorer 'gradient' (accepted: llr, probe-similarity)"),
     (edited(interpolation__alphas=[0, 2]), "interpolation.alphas.1: alpha must be between 0 and 1 (got 2.0)"),
     (edited(a__teacher={"inducer": "checkpoint"}), "a.teacher.inducer.model: required field is missing"),
-    (edited(a__teacher={"inducer": "wish"}), "a.teacher.inducer: unknown inducer 'wish' (accepted: checkpoint, finetune, none, system-prompt)"),
+    (edited(a__teacher={"inducer": "wish"}), "a.teacher.inducer: unknown inducer 'wish' (accepted: backdoor, checkpoint, finetune, none, system-prompt)"),
     (edited(a__teacher={"inducer": "finetune"}), "a.teacher: inducer 'finetune' needs a trait"),
     (edited(traits=[]), "diff.yaml: traits: "),
     (edited(path_order=["base"]), "path_order: ['base'] must list each of factors ['teacher'] once"),
