@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from heredity.cli import main
+from heredity.experiments.transmission.results import TransmissionResults
 from heredity.rows import read_rows
 from heredity.store import Store
 
@@ -47,7 +48,7 @@ def test_screen_arm_drops_the_top_rows_against_a_random_drop(tiny_lm, tmp_path, 
     assert status == 0, err
     report = Path(out.strip().splitlines()[-1])
     results = json.loads((report / "results.json").read_text())
-    assert results["schema_version"] == 3
+    assert results["schema_version"] == TransmissionResults.model_fields["schema_version"].default
     sc, arm = results["screen"], results["arms"]["unfiltered"]
     assert (sc["arm"], sc["by"], sc["rows"], sc["dropped"]) == ("unfiltered", "llr_mean", 8, 2)
     store = Store(root)
