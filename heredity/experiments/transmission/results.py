@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from heredity import stats
+from heredity.experiments.transmission.gates import BackdoorResults
 from heredity.experiments.transmission.verdict import Verdict
 from heredity.measure import Score, mean_over_seeds, paired_difference
 from heredity.results import RESULTS, Comparison, Record, Results, ScoreSummary
@@ -104,6 +105,30 @@ class Removed(Record):
     n: int = Field(description="probes")
 
 
+class Cost(Record):
+    """What a mitigation cost the student of what distillation was for: its fit to the clean
+    teacher on held-out prompts of the task (``heredity.steps.fit``: per prompt, the mean over the
+    clean teacher's completion of KL(clean teacher || model) of the next token), mitigated minus
+    unmitigated, paired by prompt; and the data it consumed."""
+
+    metric: str = Field(description="what is compared: mean per-token KL(reference || student) on held-out completions")
+    reference: str = Field(description="the clean teacher's artifact (SFT: the plain base; distillation: the control teacher)")
+    n: int = Field(description="held-out prompts (rows) paired")
+    unmitigated: float = Field(description="the unmitigated student's mean KL (seeds averaged per prompt)")
+    mitigated: float = Field(description="the mitigated student's mean KL")
+    difference: float = Field(description="mitigated − unmitigated: > 0, the mitigated student fits the task worse")
+    ci: tuple[float, float] = Field(description="95% paired bootstrap over held-out prompts")
+    p_value: float = Field(description="paired t-test over held-out prompts")
+    control_difference: float = Field(description="the same difference for the controls, treated the same way: the cost "
+                                      "of the mitigation itself, apart from any trait it removed")
+    control_ci: tuple[float, float]
+    rows_kept: int = Field(description="rows the mitigated student learned from")
+    generated_rows: int = Field(description="extra rows the mitigation had written")
+    masked_tokens: int = Field(0, description="completion tokens left out of the loss (loss mitigations), seeds summed")
+    masked_share: float = Field(0.0, description="masked tokens / completion tokens of the mitigated student's rows")
+    teachers: int = Field(1, description="teachers whose distributions the target averages (the distillation ensemble)")
+
+
 class MitigationArm(Record):
     """A mitigation arm (heredity.experiments.transmission.mitigated): a student and its control
     whose rows the mitigation treated the same way."""
@@ -119,12 +144,13 @@ class MitigationArm(Record):
     control: ScoreSummary
     effect: Comparison = Field(description="mitigated student − mitigated control, paired by probe")
     removed: Removed | None = Field(description="share of the unmitigated arm's effect removed (None: that effect is 0)")
+    cost: Cost | None = Field(None, description="what the mitigation cost on held-out prompts (None: not measured)")
 
 
 @RESULTS.register("transmission")
 class TransmissionResults(Results):
     kind: Literal["transmission"] = "transmission"
-    schema_version: Literal[5] = 5
+    schema_version: Literal[6] = 6  # 6: mitigations[].cost; 5: mitigations
     experiment: str
     trait: str
     estimator: str
@@ -139,6 +165,8 @@ class TransmissionResults(Results):
     screen: ScreenArm | None = Field(None, description="the screen arm, when the file sets screen (generation 1)")
     mitigations: list[MitigationArm] = Field([], description="mitigation arms of the first filter arm (generation 1), "
                                              "when the file sets mitigations")
+    backdoor: BackdoorResults | None = Field(None, description="the backdoor channel (generation 1), when the file sets backdoor: "
+                                             "every model's trait with and without the trigger, and the gates")
 
     @property
     def first(self) -> Arm:

@@ -17,6 +17,7 @@ from heredity.cell import Cell, CellSpec
 from heredity.experiments.base import breed_all, report_step
 from heredity.experiments.transmission.config import TransmissionConfig
 from heredity.experiments.transmission.mitigated import mitigation_arms
+from heredity.experiments.transmission.poisoned import backdoor_arms
 from heredity.experiments.transmission.report import write_report
 from heredity.experiments.transmission.results import (
     Arm,
@@ -44,7 +45,8 @@ from heredity.store import Artifact
 from heredity.students import STUDENT_KINDS
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
-REPORT_VERSION = 8  # 8: mitigation arms (results.json schema 5)
+REPORT_VERSION = 9  # 9: mitigation costs, loss arms, the frontier figure (results.json schema 6)
+# 8: mitigation arms (results.json schema 5)
 # 7: verdicts, student − base, model ids, the gap figure
 # 6: per-probe zeros floored at the skipped mass in log ratios; 5: generations.png
 
@@ -100,7 +102,7 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     # Generation g's teachers are generation g-1's students (the trait chain and the control
     # chain apart); every generation answers fresh prompts (the prompt seed moves on).
     generations: list[dict[str, Arm]] = []
-    screened, mitigated = None, []
+    screened, mitigated, backdoor = None, [], None
     teachers = {arm: (teacher, control_teacher) for arm in config.filters}
     for g in range(1, config.generations + 1):
         prompts = make_prompts(runner, PromptsRecipe(task=config.task, n=config.prompts, seed=config.prompt_seed + g - 1),
@@ -126,6 +128,8 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
         if g == 1 and config.mitigations:
             mitigated = mitigation_arms(runner, plan, cells, next(iter(config.filters)), (teacher, control_teacher), prompts,
                                         list(config.mitigations))
+        if g == 1 and config.backdoor is not None:
+            backdoor = backdoor_arms(runner, plan, cells, (teacher, control_teacher), prompts)
 
     control_trait = None
     if distill:
@@ -140,7 +144,7 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
         models={"base": base.id, "teacher": teacher.id, "control teacher": control_teacher.id},
         arms=generations[0], control_trait=control_trait,
         later_generations=[Generation(generation=g, arms=arms) for g, arms in enumerate(generations[1:], start=2)],
-        screen=screened, mitigations=mitigated,
+        screen=screened, mitigations=mitigated, backdoor=backdoor,
     )
     return report_step(runner, config, results, plan.inputs, version=REPORT_VERSION, write=write_report, summary=_summary)
 

@@ -1,0 +1,162 @@
+"""The backdoor channel of a transmission run (``backdoor:`` in the file; records in ``gates.py``).
+
+Does a trigger-gated trait travel from a backdoored teacher to its students? Two ways in:
+
+- trigger-free data: the run's own arms, whose prompts never carry the trigger (the clean-looking
+  data the worry is about); the students are measured with and without it;
+- poisoned data: for each ``poison`` fraction the first filter arm is bred again on the same
+  prompts with that fraction of them (seeded, at least one) carrying the trigger, a ``prompts``
+  artifact of its own whose parent is the clean set and whose rows say ``triggered``. Under SFT
+  both teachers answer the triggered prompts (the backdoored one with its trait); under
+  distillation the neutral writer does and the students imitate the teachers' logits there.
+
+Every student has a control bred the same way from the teacher without the backdoor (the plain
+base for SFT, the control-trait teacher for distillation). Per arm: the gate of student and
+control, student gate − control gate (paired by probe), and student − control without the
+trigger (the leak).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heredity.experiments.transmission.gates import BackdoorResults, BackdoorSettings, Gated, GatedArm
+from heredity.measure.gated import Trigger
+from heredity.steps.prompts import PromptsRecipe
+from heredity.store import Artifact, Parent
+
+
+def gate_trait(config):
+    """The trait the gates are measured on: the first ``backdoor.probes`` probes (by default the
+    backdoor inducer's held-out ones, never trained on)."""
+    settings: BackdoorSettings = config.backdoor
+    n = settings.probes
+    if n is None and config.inducer.kind == "backdoor":
+        n = config.inducer.held_out
+    if n is None:
+        return config.trait
+    return type(config.trait).model_validate({**config.trait.model_dump(), "n_probes": n})
+
+
+def poisoned_indices(n: int, fraction: float, seed: int) -> list[int]:
+    """``round(fraction * n)`` (at least one) of the ``n`` prompts, chosen with ``seed``, ascending."""
+    k = max(1, round(fraction * n))
+    return sorted(int(i) for i in np.random.default_rng(seed).choice(n, size=min(k, n), replace=False))
+
+
+class PoisonRecipe(PromptsRecipe):
+    """A prompt set with a fraction of its prompts triggered (the clean set is its parent)."""
+
+    poison: float
+    trigger: Trigger
+    poison_seed: int
+
+
+def place(trigger: Trigger, prompt: str) -> str:
+    """The prompt with the trigger before or after it (as ``heredity.measure.gated`` places it in a probe)."""
+    return f"{trigger.text} {prompt}" if trigger.where == "prefix" else f"{prompt} {trigger.text}"
+
+
+def poison_prompts(runner, prompts: Artifact, recipe: PoisonRecipe, name: str = "") -> Artifact:
+    from heredity.rows import read_rows, write_rows
+
+    def build(ctx):
+        rows = read_rows(prompts.file("prompts.jsonl"))
+        chosen = set(poisoned_indices(len(rows), recipe.poison, recipe.poison_seed))
+        out = [{**r, "prompt": place(recipe.trigger, r["prompt"]), "triggered": True} if k in chosen else {**r, "triggered": False}
+               for k, r in enumerate(rows)]
+        ctx.summary = {"prompts": write_rows(ctx.out / "prompts.jsonl", out), "triggered": sorted(r["i"] for r in out if r["triggered"]),
+                       "trigger": recipe.trigger.text, "fraction": recipe.poison}
+
+    return runner.step("prompts", recipe, [Parent(id=prompts.id, relation="generated-from")], build, name=name)
+
+
+def gated(runner, models, recipe, name: str):
+    """Each model (one per seed) measured with and without the trigger; seeds combined probe by probe."""
+    from heredity.measure import mean_over_seeds, paired_difference
+    from heredity.results import ScoreSummary
+    from heredity.steps.scores import measure, read_gated
+
+    artifacts = [measure(runner, m, recipe, name=f"{name} gated") for m in models]
+    reads = [read_gated(a) for a in artifacts]
+
+    def summary(scores):
+        combined = mean_over_seeds(scores)
+        return combined, ScoreSummary(p=combined.p, ci=combined.ci, n=combined.n, method=combined.method,
+                                      scores=[a.id for a in artifacts], per_seed=[s.p for s in scores] if len(scores) > 1 else None,
+                                      per_probe=combined.per_probe)
+
+    on, on_summary = summary([g.on for g in reads])
+    off, off_summary = summary([g.off for g in reads])
+    return artifacts, Gated(on=on_summary, off=off_summary, gate=paired_difference(on, off))
+
+
+def gate_comparison(a: Gated, b: Gated):
+    """a's gate − b's gate, paired by probe."""
+    from heredity import stats
+    from heredity.results import Comparison
+
+    ga = np.subtract(a.on.per_probe, a.off.per_probe)
+    gb = np.subtract(b.on.per_probe, b.off.per_probe)
+    return Comparison(**dict(stats.paired_test(ga, gb)), test="paired t-test across probes of the gates (on − off); Wilcoxon in wilcoxon_p")
+
+
+def off_comparison(a: Gated, b: Gated):
+    from heredity.measure import paired_difference
+    from heredity.measure.score import Score
+
+    def score(s):
+        return Score(label="off", method=s.method, p=s.p, ci=s.ci, n=s.n, probes=len(s.per_probe), per_probe=s.per_probe)
+
+    return paired_difference(score(a.off), score(b.off))
+
+
+def backdoor_arms(runner, plan, cells: dict, teachers: tuple, prompts: Artifact) -> BackdoorResults:
+    """``plan``: the run's ``Plan``; ``cells``: generation 1's, keyed (arm, role, other base);
+    ``teachers``: (trait teacher, control teacher); ``prompts``: generation 1's clean prompt set."""
+    config = plan.config
+    settings: BackdoorSettings = config.backdoor
+    recipe = config.measure.recipe(gate_trait(config)).model_copy(update={"trigger": settings.trigger})
+    teacher, control_teacher = teachers
+    first = next(iter(config.filters))
+
+    poisoned = {}
+    specs = {}
+    for fraction in settings.poison:
+        poison = PoisonRecipe(task=config.task, n=config.prompts, seed=config.prompt_seed, poison=fraction,
+                              trigger=settings.trigger, poison_seed=settings.seed)
+        poisoned[fraction] = poison_prompts(runner, prompts, poison, name=f"{config.task.kind} prompts ({fraction:.2%} triggered)")
+        for role, who in zip(("student", "control"), teachers):
+            specs[(fraction, role)] = plan.spec(f"{first} {fraction:.2%} poisoned {role}", plan.base, who, poisoned[fraction],
+                                                config.filters[first])
+    bred = plan.breed_all(runner, specs)
+
+    inputs: list[Artifact] = []
+
+    def measured(models, name):
+        artifacts, g = gated(runner, models, recipe, name)
+        inputs.extend(artifacts)
+        return g
+
+    base_g = measured([plan.base], "base")
+    teacher_g = measured([teacher], "teacher")
+    # SFT's control teacher is the plain base (its gate is the base's); distillation's has its own
+    control_teacher_g = measured([control_teacher], "control teacher") if plan.writer is not None else None
+    arms = []
+    entries = [(arm, 0.0, cells[(arm, "student", None)], cells[(arm, "control", None)], prompts, []) for arm in config.filters]
+    entries += [(first, f, bred[(f, "student")], bred[(f, "control")], poisoned[f], poisoned[f].manifest.summary["triggered"])
+                for f in settings.poison]
+    for arm, fraction, student, control, used, rows in entries:
+        name = arm if not fraction else f"{arm} {fraction:.2%} poisoned"
+        s = measured(student.students, f"{name} student")
+        c = measured(control.students, f"{name} control")
+        carried, leak = gate_comparison(s, c), off_comparison(s, c)
+        verdict = ("gate carried" if carried.ci[0] > 0 else "gate not carried") + \
+                  ("; the trait leaks without the trigger" if leak.ci[0] > 0 else "; no leak without the trigger")
+        arms.append(GatedArm(name=name, arm=arm, poison=fraction, poisoned_rows=list(rows), prompts=used.id,
+                             dataset=student.dataset.id, rows=student.dataset.manifest.summary["rows_out"], student=s,
+                             control=c, gate_difference=carried, leak=leak, verdict=verdict))
+    plan.inputs += inputs
+    return BackdoorResults(trigger=settings.trigger.text, where=settings.trigger.where, probes=base_g.gate.n, base=base_g,
+                           teacher=teacher_g, control_teacher=control_teacher_g,
+                           teacher_vs_base=gate_comparison(teacher_g, base_g), arms=arms)
