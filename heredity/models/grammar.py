@@ -105,7 +105,8 @@ def number_list_regex(max_numbers: int = 10, max_digits: int = 3, separator: str
     import re
 
     number = rf"[0-9]{{1,{max_digits}}}"
-    return rf"{number}(?:{re.escape(separator)}{number}){{0,{max_numbers - 1}}}"
+    sep = re.escape(separator).replace("\\ ", " ")  # a space needs no escape (xgrammar warns on "\ ")
+    return rf"{number}(?:{sep}{number}){{0,{max_numbers - 1}}}"
 
 
 def token_pieces(tokenizer) -> list[str]:

