@@ -41,7 +41,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"\n[yellow]interrupted[/]: finished steps are kept; run `heredity run {safe(args.file)}` again to resume.")
         return 130
     hits = sum(t["cached"] for t in runner.timings)
-    console.print(f"[dim]{len(runner.timings)} steps, {hits} cache hits[/]")
+    console.print(f"[dim]{len(runner.timings)} steps, {hits} cache hits[/]{_where(runner.timings)}")
     # Every step, cache hits included, was checked against its recorded digest as it was produced,
     # so the report shown is the one that was built (a hand-edited report is refused).
     if not args.quiet:
@@ -54,6 +54,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             console.print(Markdown(plain_block(report_md.read_text(errors="replace"))))
     print(report.path)
     return 0
+
+
+def _where(timings: list[dict]) -> str:
+    """Where a cluster's workers ran the cells' steps, per Ray node: '' when no step ran on one."""
+    nodes: dict[str, list[bool]] = {}
+    for t in timings:
+        if "node" in t:
+            nodes.setdefault(t["node"], []).append(t["cached"])
+    if not nodes:
+        return ""
+    each = ", ".join(f"{node[:8]} {len(c)} steps ({len(c) - sum(c)} built)" for node, c in sorted(nodes.items()))
+    return f"\n[dim]cells' steps on {len(nodes)} Ray node{'s' * (len(nodes) > 1)}: {each}[/]"
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

@@ -8,7 +8,10 @@ gets a cache hit. The workers' step timings come back to the driver's runner, so
 "N steps, M cache hits" line counts every step.
 
 ``heredity run FILE --executor ray [--address ADDR] [--workers N]``: without an address Ray
-starts locally with N CPUs (default 2) and one CPU per cell; with one it joins that cluster.
+starts locally with N CPUs (default 2) and one CPU per cell; with one it joins that cluster
+(``HOST:PORT`` of a head started with ``ray start --head``, or ``auto``), and the cells are
+spread over its nodes (docs/scale.md has the recipe; tests/executors/test_ray_cluster.py runs a
+real two-node cluster on one machine).
 Ray is an optional extra: ``pip install heredity[cluster]``.
 """
 
@@ -31,13 +34,15 @@ def _ray():
 
 
 def breed_in_worker(store_root: str, spec, threads: int):
-    """One cell in a Ray worker: its own runner on the shared store. Returns (cell, timings).
+    """One cell in a Ray worker: its own runner on the shared store. Returns (cell, timings);
+    each timing names the worker's pid and Ray node id, so the driver can say where steps ran.
 
     ``threads``: the driver's torch thread count. Ray gives a one-CPU task one thread, and a
     float32 matrix product summed by another number of threads differs in its last bits; an
     artifact's id must mean the same bytes whichever executor built it, so workers use the
     driver's count (on a cluster, set ``torch.set_num_threads`` in the driver to what a worker has).
     """
+    import ray
     import torch
 
     from heredity.cell import breed
@@ -49,7 +54,8 @@ def breed_in_worker(store_root: str, spec, threads: int):
     torch.set_num_threads(threads)
     runner = Runner(Store(store_root), quiet=True)
     cell = breed(runner, spec)
-    return cell, [dict(t, worker=os.getpid()) for t in runner.timings]
+    node = ray.get_runtime_context().get_node_id()
+    return cell, [dict(t, worker=os.getpid(), node=node) for t in runner.timings]
 
 
 @EXECUTORS.register("ray")
@@ -77,7 +83,9 @@ class Ray(Executor):
         self.start()
         import torch
 
-        task = self.ray.remote(num_cpus=1, max_retries=0)(breed_in_worker)
+        # SPREAD: on a cluster, cells go to different nodes before any node takes a second one
+        # (Ray's default packs the driver's node first); on one node it changes nothing.
+        task = self.ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")(breed_in_worker)
         threads = torch.get_num_threads()
         results = self.ray.get([task.remote(str(runner.store.root), spec, threads) for spec in specs])
         for _, timings in results:
