@@ -317,6 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
     from heredity.audit.cli import add_commands  # audit, screen, derived-from
 
     add_commands(sub)
+    # The global options are accepted after the command too (`heredity ls --store DIR`): SUPPRESS
+    # keeps a value given before the command when none is given after it.
+    for command in sub.choices.values():
+        command.add_argument("--store", default=argparse.SUPPRESS, help="store folder (as before the command)")
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="third-party progress bars, logs and warnings (as before the command)")
     return parser
 
 
