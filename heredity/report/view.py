@@ -24,6 +24,7 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import cast
 from urllib.parse import unquote
 
 from heredity.errors import ConfigError, HeredityError
@@ -147,7 +148,8 @@ def make_server(store: Store, host: str = "127.0.0.1", port: int = 0, *, allow_r
         def do_GET(self) -> None:
             path = unquote(self.path.split("?", 1)[0])
             try:
-                if not allow_remote and (self.headers.get("Host") or "").lower() not in allowed_hosts(host, self.server.server_address[1]):
+                port = cast(tuple[str, int], self.server.server_address)[1]  # an AF_INET(6) server's (host, port)
+                if not allow_remote and (self.headers.get("Host") or "").lower() not in allowed_hosts(host, port):
                     self._send(HTTPStatus.MISDIRECTED_REQUEST, "this server answers only requests for a loopback host name")
                 elif path == "/":
                     self._send(HTTPStatus.OK, listing(store))

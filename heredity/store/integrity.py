@@ -55,9 +55,9 @@ class Checked:
     """What one check of one artifact found: its digest now, and one line per problem."""
 
     id: str
-    digest: str | None
+    digest: str
+    manifest: Manifest
     problems: list[str] = field(default_factory=list)
-    manifest: Manifest | None = None
     hashed: bool = False  # at least one file was hashed by this check (not taken from this process's memo)
 
     @property
@@ -147,7 +147,7 @@ def inspect(store, aid: str, *, rehash: bool = False) -> Checked:
     folder = store.path(aid)
     manifest = store.manifest(aid)
     digest = content_digest(manifest)
-    checked = Checked(aid, digest, manifest=manifest)
+    checked = Checked(aid, digest, manifest)
     if folder.is_symlink():
         checked.problems.append(f"{aid}: the artifact folder is a link to {os.path.realpath(folder)} (an artifact is a folder in the store)")
         return checked
@@ -221,7 +221,7 @@ def require_closure(store, ids: list[str], action: str) -> list[Checked]:
             continue
         problems += results[aid].problems
     for aid, checked in results.items():
-        for parent in checked.manifest.parents if checked.manifest else []:
+        for parent in checked.manifest.parents:
             got = results.get(parent.id)
             if got is None and parent.id not in ids:
                 if not store.exists(parent.id):

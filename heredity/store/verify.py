@@ -59,7 +59,7 @@ def check_one(store: Store, name: str, report: Report) -> list[tuple[str, str, s
         return []
     for problem in checked.problems:
         report.fail(name, problem)
-    return [(p.id, p.relation, p.digest) for p in checked.manifest.parents] if checked.manifest else []
+    return [(p.id, p.relation, p.digest) for p in checked.manifest.parents]
 
 
 def _close_chain(store: Store, parents_of: dict[str, list[tuple[str, str, str | None]]], report: Report,
