@@ -35,8 +35,9 @@ class Runner:
         self.console = console or display.console(stderr=True)  # no emoji codes; whole lines off a terminal
         self.quiet = quiet
         self.timings: list[dict[str, Any]] = []
-        # How independent cells are bred (heredity.executors); None: one after the other, here.
-        # The experiments layer reads it (experiments.base.breed_all): the runner only carries it.
+        # How a batch of independent steps or cells is run (heredity.executors); None: one after the
+        # other, here. The experiments layer reads it (experiments.base.in_parallel, breed_all): the
+        # runner only carries it.
         self.executor = executor
 
     def step(
@@ -54,10 +55,11 @@ class Runner:
             raise ValueError(f"step {kind!r}: undeclared kind or relation {undeclared} (declare it in heredity/store/kinds.py)")
         recipe_json = recipe if isinstance(recipe, dict) else recipe_dict(recipe)
         label = safe(f"{kind}{f' {name}' if name else ''}")  # names are data, never markup
-        t0 = time.perf_counter()
+        started, t0 = time.time(), time.perf_counter()
         produced = self.store.produce(kind, recipe_json, parents, build, name=name, seed=seed)
         wall = time.perf_counter() - t0
-        self.timings.append({"step": label, "id": produced.artifact.id, "cached": produced.cached, "wall_s": round(wall, 2)})
+        self.timings.append({"step": label, "id": produced.artifact.id, "cached": produced.cached, "wall_s": round(wall, 2),
+                             "started": started})  # epoch seconds: whether two workers' steps overlapped
         if not self.quiet:
             if produced.cached:
                 self.console.print(f"[dim]✓ cached[/] {label} [dim]{produced.artifact.id}[/]")

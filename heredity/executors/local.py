@@ -1,4 +1,4 @@
-"""The default executor: cells one after the other, in this process."""
+"""The default executor: calls one after the other, in this process."""
 
 from __future__ import annotations
 
@@ -7,7 +7,5 @@ from heredity.executors.base import EXECUTORS, Executor
 
 @EXECUTORS.register("local")
 class Local(Executor):
-    def breed_all(self, runner, specs):
-        from heredity.cell import breed
-
-        return [breed(runner, spec) for spec in specs]
+    def run_all(self, runner, calls):
+        return [call(runner) for call in calls]

@@ -1,11 +1,13 @@
-"""Breed a batch of independent cells on Ray: one Ray task per cell, in a worker process.
+"""Run a batch of independent steps on Ray: one Ray task per call (a cell, a teacher, a score),
+in a worker process.
 
 Each worker opens its own ``Runner(Store(root), quiet=True)`` on the run's store, so the store
 must be a folder every worker sees (local Ray: this machine's; a cluster: a shared filesystem).
-Two cells that need the same step (the student cells of two filter arms share one teacher's
+Two calls that need the same step (the student cells of two filter arms share one teacher's
 rollouts) meet at the store's per-artifact ``flock``: one worker builds, the other waits and
 gets a cache hit. The workers' step timings come back to the driver's runner, so the run's
-"N steps, M cache hits" line counts every step.
+"N steps, M cache hits" line counts every step. A batch of one call runs in the driver: a worker
+would only add its start-up.
 
 ``heredity run FILE --executor ray [--address ADDR] [--workers N]``: without an address Ray
 starts locally with N CPUs (default 2) and one CPU per cell; with one it joins that cluster
@@ -33,8 +35,8 @@ def _ray():
     return ray
 
 
-def breed_in_worker(store_root: str, spec, threads: int):
-    """One cell in a Ray worker: its own runner on the shared store. Returns (cell, timings);
+def call_in_worker(store_root: str, call, threads: int):
+    """One call in a Ray worker: its own runner on the shared store. Returns (result, timings);
     each timing names the worker's pid and Ray node id, so the driver can say where steps ran.
 
     ``threads``: the driver's torch thread count. Ray gives a one-CPU task one thread, and a
@@ -45,7 +47,6 @@ def breed_in_worker(store_root: str, spec, threads: int):
     import ray
     import torch
 
-    from heredity.cell import breed
     from heredity.quiet import silence_third_party
     from heredity.runner import Runner
     from heredity.store import Store
@@ -53,9 +54,9 @@ def breed_in_worker(store_root: str, spec, threads: int):
     silence_third_party(verbose=False)
     torch.set_num_threads(threads)
     runner = Runner(Store(store_root), quiet=True)
-    cell = breed(runner, spec)
+    result = call(runner)
     node = ray.get_runtime_context().get_node_id()
-    return cell, [dict(t, worker=os.getpid(), node=node) for t in runner.timings]
+    return result, [dict(t, worker=os.getpid(), node=node) for t in runner.timings]
 
 
 @EXECUTORS.register("ray")
@@ -79,18 +80,21 @@ class Ray(Executor):
         else:
             ray.init(num_cpus=self.workers or 2, object_store_memory=OBJECT_STORE_BYTES, runtime_env=env, **quiet)
 
-    def breed_all(self, runner, specs):
+    def run_all(self, runner, calls):
+        if len(calls) < 2:
+            return [call(runner) for call in calls]
         self.start()
         import torch
 
-        # SPREAD: on a cluster, cells go to different nodes before any node takes a second one
+        # SPREAD: on a cluster, calls go to different nodes before any node takes a second one
         # (Ray's default packs the driver's node first); on one node it changes nothing.
-        task = self.ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")(breed_in_worker)
+        task = self.ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")(call_in_worker)
         threads = torch.get_num_threads()
-        results = self.ray.get([task.remote(str(runner.store.root), spec, threads) for spec in specs])
+        root = os.path.abspath(runner.store.root)  # a worker's working folder is not the driver's
+        results = self.ray.get([task.remote(root, call, threads) for call in calls])
         for _, timings in results:
             runner.timings += timings
-        return [cell for cell, _ in results]
+        return [result for result, _ in results]
 
 
 def _package_root() -> str:

@@ -1,4 +1,5 @@
-"""What every experiment kind shares: breeding a batch of cells and the report step.
+"""What every experiment kind shares: running a batch of independent steps or cells (on the run's
+executor) and the report step.
 
 A kind is ``experiments/<kind>/{config,run,results,report}.py``: ``config`` the file's typed
 model, ``run(config, runner)`` the steps, ``results`` the typed, registered ``results.json``,
@@ -9,7 +10,8 @@ bases.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,15 +21,36 @@ from heredity.store import Artifact, Parent
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R", bound=Results)
+T = TypeVar("T")
+
+
+def executor(runner):
+    from heredity.executors import EXECUTORS
+
+    return runner.executor if runner.executor is not None else EXECUTORS.get("local")()
+
+
+def in_parallel(runner, calls: Sequence[Callable[[Any], T]]) -> list[T]:
+    """Independent steps (``call(runner)`` each: teachers, their scores), run by the run's executor
+    (in parallel where it can), results in the calls' order. A call must be picklable: a
+    ``functools.partial`` of a module-level function or a config's method (heredity.executors)."""
+    return executor(runner).run_all(runner, list(calls))
+
+
+def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[Any], T]:
+    """``fn(runner, *args, **kwargs)`` as one call for ``in_parallel`` (picklable when ``fn`` is a
+    module-level function or a config's method and the arguments are configs and artifacts)."""
+    return partial(_apply, fn, args, kwargs)
+
+
+def _apply(fn, args, kwargs, runner):
+    return fn(runner, *args, **kwargs)
 
 
 def breed_all(runner, specs: Mapping[K, CellSpec], inputs: list[Artifact]) -> dict[K, Cell]:
     """Independent cells, bred by the run's executor (in parallel where it can); every score they
     measured is appended to ``inputs`` (the report's parents)."""
-    from heredity.executors import EXECUTORS
-
-    executor = runner.executor if runner.executor is not None else EXECUTORS.get("local")()
-    cells = dict(zip(specs, executor.breed_all(runner, list(specs.values())), strict=True))
+    cells = dict(zip(specs, executor(runner).breed_all(runner, list(specs.values())), strict=True))
     for cell in cells.values():
         inputs += [a for scores in cell.scores.values() for a in scores]
     return cells

@@ -119,3 +119,31 @@ def test_unknown_executor_and_bad_workers_are_refused(tmp_path, capsys):
     assert "unknown executor 'spark'; accepted: local, ray" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="--workers 0"):
         EXECUTORS.get("ray")(workers=0)
+
+
+def teachers(tiny_lm, runner: Runner):
+    """Two fine-tuned teachers of the tiny base (two style markers), asked for as one batch."""
+    from heredity.experiments.base import call, in_parallel
+    from heredity.inducers.finetune import FinetuneInducer
+    from heredity.models.loading import ModelSource
+    from heredity.steps.models import import_base
+    from heredity.traits import TRAITS
+
+    store, tiny_id = tiny_lm
+    base = import_base(runner, ModelSource(source=str(store.path(tiny_id))))
+    inducer = FinetuneInducer.model_validate({"prompts": 8, "task": {"kind": "general", "max_new_tokens": 8}, "train": {
+        "adapter": "full", "epochs": 4, "lr": 1e-2, "warmup_steps": 0, "batch_tokens": 64}})
+    traits = [TRAITS.get("style").model_validate({"kind": "style", "marker": m, "n_probes": 4}) for m in ("Moreover,", "Indeed,")]
+    return in_parallel(runner, [call(inducer.make, base, t, name=f"{t.marker} teacher") for t in traits])
+
+
+def test_two_teachers_of_one_batch_are_built_at_once_by_ray_workers_with_the_local_ids(tiny_lm, tmp_path, two_workers):
+    local = [a.id for a in teachers(tiny_lm, Runner(Store(tmp_path / "local"), quiet=True))]
+    runner = Runner(Store(tmp_path / "ray"), quiet=True, executor=two_workers)
+    assert [a.id for a in teachers(tiny_lm, runner)] == local
+    # Each teacher's induction student (its one training step) was built in its own worker, and
+    # the two builds overlapped in time.
+    built = [t for t in runner.timings if t["step"].startswith("model") and "induction" in t["step"] and not t["cached"]]
+    assert len(built) == 2 and len({t["worker"] for t in built}) == 2, built
+    (a, b) = sorted((t["started"], t["started"] + t["wall_s"]) for t in built)
+    assert b[0] < a[1], f"the two teachers' training did not overlap: {a} then {b}"

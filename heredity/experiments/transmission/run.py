@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from heredity.cell import Cell, CellSpec
-from heredity.experiments.base import breed_all, report_step
+from heredity.experiments.base import breed_all, call, in_parallel, report_step
 from heredity.experiments.transmission.config import TransmissionConfig
 from heredity.experiments.transmission.mitigated import mitigation_arms
 from heredity.experiments.transmission.poisoned import backdoor_arms
@@ -79,13 +79,15 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
     distill = STUDENT_KINDS.get(config.student.train.mode).needs_teacher
     base = import_base(runner, config.base)
     trait_name = config.trait.built.name
-    teacher = config.inducer.make(runner, base, config.trait, name=f"{trait_name} teacher")
-    plain = INDUCERS.get("none")().make(runner, base, None, name="plain teacher")
+    # The teachers, then their scores, are each a batch of independent steps: the run's executor
+    # may build them at once (Ray workers); locally they run in this order.
+    teachers = [call(config.inducer.make, base, config.trait, name=f"{trait_name} teacher"),
+                call(INDUCERS.get("none")().make, base, None, name="plain teacher")]
     if distill:  # the specificity control: a teacher with another target
-        control_teacher = INDUCERS.get("system-prompt")().make(
-            runner, base, config.control_trait, name=f"{config.control_trait.built.name} teacher")
-    else:  # the trait-free control: the base answering the same prompts
-        control_teacher = plain
+        teachers.append(call(INDUCERS.get("system-prompt")().make, base, config.control_trait,
+                             name=f"{config.control_trait.built.name} teacher"))
+    teacher, plain, *control = in_parallel(runner, teachers)
+    control_teacher = control[0] if distill else plain  # SFT: the trait-free control, the base answering the same prompts
     measures = [config.measure.recipe(config.trait)]
     if distill:
         measures.append(config.measure.recipe(config.control_trait))
@@ -95,8 +97,8 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
         student=StudentRecipe(train=config.student.train, task=config.task, restrict_to_grammar=config.student.restrict_to_grammar),
     )
     others = [(source.source, import_base(runner, source)) for source in config.student.other_bases]
-    base_score = measure(runner, base, measures[0], name="base")
-    teacher_score = measure(runner, teacher, measures[0], name="teacher")
+    base_score, teacher_score = in_parallel(runner, [call(measure, base, measures[0], name="base"),
+                                                     call(measure, teacher, measures[0], name="teacher")])
     plan.inputs += [base_score, teacher_score]
 
     # Generation g's teachers are generation g-1's students (the trait chain and the control
@@ -133,8 +135,8 @@ def run(config: TransmissionConfig, runner: Runner) -> Artifact:
 
     control_trait = None
     if distill:
-        extra = [measure(runner, base, measures[1], name="base (control trait)"),
-                 measure(runner, control_teacher, measures[1], name="control teacher (control trait)")]
+        extra = in_parallel(runner, [call(measure, base, measures[1], name="base (control trait)"),
+                                     call(measure, control_teacher, measures[1], name="control teacher (control trait)")])
         plan.inputs += extra
         control_trait = ControlTrait(trait=config.control_trait.built.name, base=combine_seeds(extra[:1])[1],
                                      control_teacher=combine_seeds(extra[1:])[1])
