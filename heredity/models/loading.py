@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,6 +122,32 @@ class ModelRef:
         return self.base.root if self.base is not None else self.path
 
 
+@contextmanager
+def _gguf_parsed_once() -> Iterator[None]:
+    """transformers parses a GGUF file's header three times (tokenizer, config, weights), and
+    parsing Gemma 3's 262,144-token vocabulary takes ~15 s each time on 2 cores: within this
+    block each file is parsed once and its reader reused (it is read-only: a memory map)."""
+    try:
+        import gguf
+    except ImportError:  # not a GGUF source's environment: nothing to share
+        yield
+        return
+    original = gguf.GGUFReader
+    readers: dict[tuple[str, str], Any] = {}
+
+    def read_once(path: Any, mode: str = "r") -> Any:
+        key = (str(Path(path).resolve()), mode)
+        if key not in readers:
+            readers[key] = original(path, mode)  # type: ignore[arg-type]
+        return readers[key]
+
+    gguf.GGUFReader = read_once  # type: ignore[assignment,misc]
+    try:
+        yield
+    finally:
+        gguf.GGUFReader = original  # type: ignore[misc]
+
+
 def convert(source: ModelSource, out: Path, scratch: Path) -> dict[str, Any]:
     """Write ``source`` as a transformers folder (safetensors + tokenizer) into ``out``; returns
     a summary. GGUF sources are de-quantised once here, so loading never reads GGUF again;
@@ -135,9 +163,10 @@ def convert(source: ModelSource, out: Path, scratch: Path) -> dict[str, Any]:
         name, kwargs, facts = resolved.name, resolved.kwargs, resolved.facts
     else:
         (name, kwargs), facts = _from_pretrained_args(source.source), {}
-    tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
     dtype = getattr(torch, resolve_dtype(source.dtype))
-    model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype, **kwargs)
+    with _gguf_parsed_once():
+        tokenizer = AutoTokenizer.from_pretrained(name, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype, **kwargs)
     if "gguf_file" in kwargs:
         # The weights are de-quantised already; transformers only refuses to save while the
         # model still remembers its GGUF origin. Rebuild it plainly from config + state dict.
