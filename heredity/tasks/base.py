@@ -68,6 +68,12 @@ class Task(ABC):
         check needs the prompt (a maths answer checked against its problem) override this."""
         return self.format_problem(row["completion"])
 
+    def topic(self, prompt: str) -> str | None:
+        """The topic this task gave ``prompt`` (e.g. "dates" in a set where a few prompts are
+        about dates), or None when the task does not label its prompts. Never shown to a scorer:
+        it is the ground truth a found flip set is checked against (precision and recall)."""
+        return None
+
     def format_ok(self, text: str) -> bool:
         return self.format_problem(text) is None
 

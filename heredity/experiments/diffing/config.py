@@ -120,7 +120,10 @@ class Flip(Strict):
         "remove", description="remove: the drop arms train on fewer rows (fewer steps); refill: each dropped row is replaced "
                               "by a copy of a kept row of A, so drop and swap train as many steps and differ in content only")
 
-    _remove_is_implicit = implicit_defaults(drop="remove")  # report ids from before the option stay
+    arms: bool = Field(True, description="train the swap, drop and random arms; false: only rank the rows and check the "
+                                         "found sets against the prompts' topics, with the leakage (no student trained)")
+
+    _implicit = implicit_defaults(drop="remove", arms=True)  # report ids from before these options stay
 
     @model_validator(mode="after")
     def _test_fraction_in_grid(self):

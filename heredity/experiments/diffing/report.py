@@ -61,8 +61,10 @@ def _trait_section(d: TraitDiff, factors: list[str], flip_drop: str | None = Non
                   markdown_table(["fraction", "arm", "rows", "score", "95% CI"],
                                  [[f"{a.fraction:g}", a.arm, a.rows, fmt_num(a.score.p), fmt_ci(a.score.ci)] for a in d.flip]), ""]
         for t in d.flip_tests or []:
+            seeds = (f"; over {t.seeds} seeds and the probes {fmt_ci(t.seeds_ci)}, bootstrap p = {fmt_p_value(t.seeds_p)}"
+                     if t.seeds_ci is not None else "")
             lines.append(f"- swap − drop at {t.fraction:g}: {fmt_num(t.difference)} {fmt_ci(t.ci)}, p = {fmt_p_value(t.p_value)} "
-                         f"(Holm {fmt_p_value(t.p_holm)}), n = {t.n} probes")
+                         f"(Holm {fmt_p_value(t.p_holm)}), n = {t.n} probes{seeds}")
         lines.append("")
     return lines
 
@@ -76,10 +78,59 @@ def render_markdown(r: DiffingResults, figures: list[str]) -> str:
                   f"first-token cut) counts as {r.log_floor:.2g}, the largest mass skipped in any cell: one floor "
                   f"for the whole grid.", ""]
     lines += [f"![{name}]({name})" for name in figures] + [""]
+    if r.also:
+        lines += _side_by_side(r)
+    lines += _found_sets(r)
     lines += _trait_section(r, r.factors, r.flip_drop)
     for d in r.also.values():
         lines += _trait_section(d, r.factors, r.flip_drop)
     return "\n".join(lines) + "\n"
+
+
+def _traits(r: DiffingResults) -> list[TraitDiff]:
+    return [r, *r.also.values()]
+
+
+def _side_by_side(r: DiffingResults) -> list[str]:
+    """Every behaviour's gap and Shapley shares on the one grid, a row each."""
+    head = ["behaviour", "gap B − A", "95% CI"] + [h for f in r.factors for h in (f"{f} share", "fraction of gap [95% CI]")]
+    rows = []
+    for d in _traits(r):
+        row = [d.trait, fmt_num(d.gap.value), fmt_ci(d.gap.ci)]
+        for f in r.factors:
+            s = d.attribution.shapley[f]
+            row += [f"{fmt_num(s.share)} {fmt_ci(s.ci)}", f"{fmt_num(s.fraction)} {fmt_ci(s.fraction_ci)}" if s.fraction is not None else "–"]
+        rows.append(row)
+    return ["## Behaviours side by side (one grid, every behaviour measured on every cell)", "", markdown_table(head, rows), ""]
+
+
+def _found_sets(r: DiffingResults) -> list[str]:
+    lines: list[str] = []
+    if r.flip_sets:
+        rows = [[f"{s.fraction:g}", s.rows, t.topic, f"{t.hits}/{t.rows}", f"{fmt_num(t.precision)} {fmt_ci(t.precision_ci)}",
+                 f"{t.hits}/{t.on_topic}", f"{fmt_num(t.recall)} {fmt_ci(t.recall_ci)}" if t.recall is not None else "–",
+                 fmt_num(t.base_rate), fmt_p_value(t.p_value)] for s in r.flip_sets for t in s.topics]
+        lines += ["## Flip sets found, checked against the prompts' topics", "",
+                  f"The finder ranked teacher A's rows by {r.scorer} and never saw a topic; the topics are the task's labels. "
+                  "p: a random subset of the same size holding as many rows of the topic (hypergeometric).", ""]
+        lines += [markdown_table(["fraction", "rows", "topic", "hits", "precision [95% CI]", "of topic", "recall [95% CI]",
+                                  "base rate", "p"], rows) if rows else "The prompts' task labels no topics.", ""]
+    if r.leakage:
+        lk = r.leakage
+        lines += ["## Leakage: teacher A's signature outside the found set", "",
+                  f"A row is marked when its score exceeds {fmt_num(lk.cut)}, the 95th percentile of the same scorer on "
+                  f"teacher B's rows of the same prompts ({lk.b_rows_marked} of B's rows exceed it). Of teacher A's "
+                  f"{lk.rows} rows, {lk.rows_marked} are marked.", ""]
+        lines += [markdown_table(
+            ["fraction", "flagged mean [95% CI]", "n", "rest mean [95% CI]", "n", "rest marked", "share [95% CI]", "marked rest by topic"],
+            [[f"{a.fraction:g}", f"{fmt_num(a.flagged.mean)} {fmt_ci(a.flagged.ci)}", a.flagged.n,
+              f"{fmt_num(a.rest.mean)} {fmt_ci(a.rest.ci)}", a.rest.n, a.rest_marked,
+              f"{fmt_num(a.rest_marked_share)} {fmt_ci(a.rest_marked_ci)}",
+              ", ".join(f"{k} {v}" for k, v in sorted(a.rest_marked_by_topic.items())) or "–"] for a in lk.at]), ""]
+        if lk.by_topic:
+            lines += [markdown_table(["topic", "teacher A's row score mean [95% CI]", "median", "rows"],
+                                     [[t, f"{fmt_num(v.mean)} {fmt_ci(v.ci)}", fmt_num(v.median), v.n] for t, v in lk.by_topic.items()]), ""]
+    return lines
 
 
 def render_summary(r: DiffingResults) -> str:
@@ -90,4 +141,13 @@ def render_summary(r: DiffingResults) -> str:
     if r.flip_test is not None:
         t = r.flip_test
         lines.append(f"  swap − drop at {t.fraction:g}: {fmt_num(t.difference)} {fmt_ci(t.ci)}, p = {fmt_p_value(t.p_value)}")
+    for d in r.also.values():
+        lines.append(f"{d.trait}: gap B − A {fmt_num(d.gap.value)} {fmt_ci(d.gap.ci)}")
+        for f, s in d.attribution.shapley.items():
+            frac = f" ({100 * s.fraction:.0f}% of the gap)" if s.fraction is not None else ""
+            lines.append(f"  {f:<8} share {fmt_num(s.share)} {fmt_ci(s.ci)}{frac}")
+    for fs in r.flip_sets or []:
+        for m in (m for m in fs.topics if m.base_rate < 0.5):  # the topical subsets, not the bulk of the prompts
+            lines.append(f"flip set {fs.fraction:g} ({fs.rows} rows): {m.hits} on {m.topic!r}, precision {fmt_num(m.precision)} "
+                         f"{fmt_ci(m.precision_ci)}, recall {fmt_num(m.recall)} (base rate {fmt_num(m.base_rate)})")
     return "\n".join(lines) + "\n"

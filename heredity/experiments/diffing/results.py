@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from heredity import stats
+from heredity.diffing.found import FlipSet, Leakage
 from heredity.diffing.records import (  # noqa: F401 - the attribution's records are part of the results' shape
     Attribution,
     Bootstrap,
@@ -55,6 +56,10 @@ class FlipTest(Record):
     p_holm: float | None = Field(None, description="Holm-adjusted across the fraction grid")
     wilcoxon_p: float | None = None
     test: str = "paired t-test across probes"
+    seeds: int | None = Field(None, description="student seeds in each arm (paired: seed s trained in both)")
+    seeds_ci: Interval | None = Field(None, description="95% interval of swap − drop from the bootstrap that resamples "
+                                                        "student seeds and probes together (two seeds or more)")
+    seeds_p: float | None = Field(None, description="two-sided bootstrap p of swap − drop = 0, seeds and probes resampled")
 
 
 SCHEMA_VERSION: Final = 1
@@ -88,6 +93,12 @@ class DiffingResults(TraitDiff, Results):
         None, description="how the drop arms dropped: remove (fewer rows) or refill (dropped rows replaced by copies of kept ones)")
     scale: Literal["probability", "log"] = Field("probability", description="the scale scores were attributed on (log: log P per probe)")
     also: dict[str, TraitDiff] = Field({}, description="further traits measured on the same cells")
+    flip_sets: list[FlipSet] | None = Field(
+        None, description="the flip set found at each fraction (the finder never sees a topic), against every topic the "
+                          "prompts' task labels: precision and recall with Wilson intervals, against a random subset")
+    leakage: Leakage | None = Field(
+        None, description="teacher A's signature outside each found set: the rows a drop keeps that score above the "
+                          "95th percentile of the scorer on teacher B's rows")
 
 
 def flip_test(swap: Sequence[float] | np.ndarray, drop: Sequence[float] | np.ndarray, fraction: float | None = None) -> FlipTest:
@@ -97,12 +108,35 @@ def flip_test(swap: Sequence[float] | np.ndarray, drop: Sequence[float] | np.nda
     return FlipTest(difference=r.difference, ci=r.ci, p_value=r.p_value, n=r.n, fraction=fraction, wilcoxon_p=r.wilcoxon_p)
 
 
-def flip_tests(arms: Mapping[float, tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]]) -> list[FlipTest]:
-    """One ``flip_test`` per fraction ``{fraction: (swap per-probe, drop per-probe)}``, with
-    Holm-adjusted p-values across the grid (statsmodels ``multipletests``)."""
+def over_seeds(test: FlipTest, swap: np.ndarray, drop: np.ndarray, *, draws: int = 2000, seed: int = 0) -> FlipTest:
+    """``test`` judged on student seeds as well as probes: ``swap`` and ``drop`` are ``[seeds,
+    probes]`` (seed s trained in both arms), and the bootstrap resamples seeds and probes
+    together (``attribution.bootstrap_means``) for the interval and a two-sided p of no
+    difference. One seed: ``test`` unchanged but for ``seeds``."""
+    from heredity.diffing.attribution import bootstrap_means, percentile_ci
+
+    swap, drop = np.atleast_2d(np.asarray(swap, dtype=float)), np.atleast_2d(np.asarray(drop, dtype=float))
+    if swap.shape != drop.shape:
+        raise ValueError(f"swap {swap.shape} and drop {drop.shape} need the same [seeds, probes]")
+    if swap.shape[0] < 2:
+        return test.model_copy(update={"seeds": int(swap.shape[0])})
+    boot = bootstrap_means(swap - drop, 0, draws, seed)
+    p = min(1.0, 2 * min(float((boot <= 0).mean()), float((boot >= 0).mean())))
+    return test.model_copy(update={"seeds": int(swap.shape[0]), "seeds_ci": percentile_ci(boot), "seeds_p": p})
+
+
+def flip_tests(arms: Mapping[float, tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]], *,
+               draws: int = 2000, seed: int = 0) -> list[FlipTest]:
+    """One ``flip_test`` per fraction ``{fraction: (swap, drop)}``, with Holm-adjusted p-values
+    across the grid (statsmodels ``multipletests``). Each arm is per-probe scores, or ``[seeds,
+    probes]``: the t-test pairs per-probe means over seeds, and ``over_seeds`` adds the
+    bootstrap over seeds and probes."""
     from statsmodels.stats.multitest import multipletests
 
-    tests = [flip_test(s, d, f) for f, (s, d) in sorted(arms.items())]
+    tests = []
+    for f, (s, d) in sorted(arms.items()):
+        s2, d2 = np.atleast_2d(np.asarray(s, dtype=float)), np.atleast_2d(np.asarray(d, dtype=float))
+        tests.append(over_seeds(flip_test(s2.mean(axis=0), d2.mean(axis=0), f), s2, d2, draws=draws, seed=seed))
     p = np.array([t.p_value for t in tests])
     finite = np.isfinite(p)
     holm = np.full(p.shape, np.nan)

@@ -11,12 +11,13 @@ parents are the two teachers' rollouts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from heredity import stats
 from heredity.cell import Cell, CellSpec
-from heredity.diffing import attribution, design, patching
+from heredity.diffing import attribution, design, found, patching
 from heredity.diffing.flip import top_fraction
 from heredity.experiments.base import breed_all, report_step
 from heredity.experiments.diffing.config import DiffingConfig, Flip, Interpolation
@@ -44,7 +45,8 @@ from heredity.steps.teacher import generator
 from heredity.store import Artifact
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
-REPORT_VERSION = 3  # 2: effects_model; interpolation endpoints are the grid cells. 3: log_floor, flip_drop
+REPORT_VERSION = 4  # 2: effects_model; interpolation endpoints are the grid cells. 3: log_floor, flip_drop.
+# 4: flip_sets (topic precision / recall), leakage, swap − drop over seeds, behaviours side by side
 LEVELS = ("A", "B")
 
 
@@ -129,13 +131,13 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
     # no effect is made of where the estimator stopped (log 1e-300 would be hundreds of nats).
     floors = {t: log_floor(*(read_score(a) for c in cells.values() for a in c.scores[t])) for t in names} if scale == "log" else {}
     boot = Boot(draws=config.measure.bootstrap, seed=0, scale=scale, floors=floors)
-    found = {}
+    attributed = {}
     for trait in names:
         values = attribution.grid(factors, {key: per_probe(cell, trait, scale, floors.get(trait)) for key, cell in cells.items()})
         grid_attribution = attribution.attribute(factors, values, path_order=config.path_order, draws=boot.draws, seed=0,
                                                  bounded=scale == "probability", **sampled_counts(config, values))
         # Each cell's number names the scores artifacts it was read from.
-        found[trait] = grid_attribution.model_copy(update={"cells": [
+        attributed[trait] = grid_attribution.model_copy(update={"cells": [
             c.model_copy(update={"scores": [a.id for a in cells[design.key(c.factors, factors)].scores[trait]]})
             for c in grid_attribution.cells]})
 
@@ -150,13 +152,17 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
             extra["interpolation"] = _interpolate(runner, grid, config.interpolation, a_cell, rollouts_a, rollouts_b, names, boot, endpoints)
         if config.flip is not None:
             extra.update(_flip(runner, grid, config.flip, a_cell, rollouts_a, rollouts_b, names, boot))
+    found_sets = extra.pop("flip_sets", None)
+    leaked = extra.pop("leakage", None)
+
     def of(trait: str) -> TraitDiff:
-        return TraitDiff.of(trait, found[trait], log_floor=floors.get(trait), **{k: v[trait] for k, v in extra.items()})
+        return TraitDiff.of(trait, attributed[trait], log_floor=floors.get(trait), **{k: v[trait] for k, v in extra.items()})
 
     headline, *rest = names
     results = DiffingResults(
         **dict(of(headline)), name=config.name, factors=factors, scorer=config.flip.scorer.kind if config.flip else None,
         scale=scale, flip_drop=config.flip.drop if config.flip else None, also={t: of(t) for t in rest},
+        flip_sets=found_sets, leakage=leaked,
     )
     return report_step(runner, config, results, grid.inputs, version=REPORT_VERSION, write=write_report,
                        summary=lambda r: {"gap": r.gap.value, "shapley": {f: s.share for f, s in r.attribution.shapley.items()}})
@@ -207,18 +213,31 @@ def _interpolate(runner, grid: Grid, it: Interpolation, a_cell, rollouts_a, roll
     return out
 
 
-def _flip(runner, grid: Grid, fl: Flip, a_cell, rollouts_a, rollouts_b, names, boot) -> dict[str, dict]:
-    """Rank A's rows by the scorer, then per fraction: swap the top set to teacher B, drop it,
-    and the same for random sets of the same size; swap − drop paired by probe."""
-    scored = make_row_scores(runner, rollouts_a, grid.teachers["A"], grid.teachers["B"],
-                             RowScoresRecipe(scorer=fl.scorer, trait=grid.config.traits[0]), name="teacher A's rows")
-    grid.inputs.append(scored)
+def _flip(runner, grid: Grid, fl: Flip, a_cell, rollouts_a, rollouts_b, names, boot) -> dict[str, Any]:
+    """Rank A's rows by the scorer (blind to the prompts' topics), check each top set against the
+    topics the task labels and say where A's signature remains outside it (leakage); then, with
+    ``arms``, per fraction: swap the top set to teacher B, drop it, and the same for random sets
+    of the same size; swap − drop paired by probe, and over seeds and probes."""
+    row_recipe = RowScoresRecipe(scorer=fl.scorer, trait=grid.config.traits[0])
+    scored = make_row_scores(runner, rollouts_a, grid.teachers["A"], grid.teachers["B"], row_recipe, name="teacher A's rows")
+    # The same scorer on teacher B's rows of the same prompts: where B's rows lie says which of
+    # A's rows still carry A's signature once a flip set is dropped (leakage).
+    scored_b = make_row_scores(runner, rollouts_b, grid.teachers["A"], grid.teachers["B"], row_recipe, name="teacher B's rows")
+    grid.inputs += [scored, scored_b]
     rows = read_rows(rollouts_a.file(ROWS_FILE))
     scores = [s["score"] for s in read_row_scores(scored)]
     ids = [r["i"] for r in rows]
+    task = grid.pipes["A"].prompts.task.built  # the topics are read only to check what the finder found
+    topics = {r["i"]: task.topic(r["prompt"]) for r in rows}
+    by_id = dict(zip(ids, scores, strict=True))
+    found_sets = {fraction: sorted(top_fraction(rows, scores, fraction)) for fraction in fl.fractions}
+    scores_b = [s["score"] for s in read_row_scores(scored_b)]
+    checked = {"flip_sets": [found.flip_set(f, s, by_id, topics) for f, s in found_sets.items()],
+               "leakage": found.leakage(by_id, scores_b, found_sets, topics if any(t is not None for t in topics.values()) else None)}
+    if not fl.arms:
+        return checked
     specs, sizes = {}, {}
-    for fraction in fl.fractions:
-        top = sorted(top_fraction(rows, scores, fraction))
+    for fraction, top in found_sets.items():
         randoms = [sorted(s) for s in patching.random_subsets(ids, len(top), seed=int(fraction * 1e6), count=fl.random_draws)]
         sizes[fraction] = len(top)
         sets = [("swap", "swap", top, 0), ("drop", "drop", top, 0)]
@@ -232,14 +251,15 @@ def _flip(runner, grid: Grid, fl: Flip, a_cell, rollouts_a, rollouts_b, names, b
     for trait in names:
         arms, pairs = [], {}
         for fraction in fl.fractions:
-            means = {}
             for arm in ("swap", "drop", "random-swap", "random-drop"):
                 group = [c for (f, a, _), c in cells.items() if f == fraction and a == arm]
-                score, means[arm] = _arm_score(group, trait, boot)
+                score, _ = _arm_score(group, trait, boot)
                 arms.append(FlipArm(fraction=fraction, arm=arm, score=score, rows=sizes[fraction]))
-            pairs[fraction] = (means["swap"], means["drop"])
-        tests = flip_tests(pairs)
+            # [seeds, probes] of the found set's swap and drop (one cell each, seed s in both)
+            swap, drop = (per_probe(cells[(fraction, arm, 0)], trait, boot.scale, boot.floors.get(trait)) for arm in ("swap", "drop"))
+            pairs[fraction] = (swap, drop)
+        tests = flip_tests(pairs, draws=boot.draws, seed=boot.seed)
         out["flip"][trait] = arms
         out["flip_tests"][trait] = tests
         out["flip_test"][trait] = next(t for t in tests if t.fraction == fl.test_fraction)
-    return out
+    return out | checked

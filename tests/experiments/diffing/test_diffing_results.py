@@ -100,3 +100,41 @@ def test_interpolation_and_flip_arm_builders():
     assert [a.arm for a in arms] == ["swap", "drop"] and arms[0].rows == 3
     with pytest.raises(ValidationError):
         results.flip_arms(0.05, {"erase": curve[0.0]}, draws=100)
+
+
+def test_swap_minus_drop_is_judged_over_seeds_as_well_as_probes():
+    """With several student seeds the interval resamples seeds too: a difference that one seed
+    shows and the other does not is not called, though every probe agrees within each seed."""
+    probes = np.linspace(0.0, 0.02, 12)
+    drop = np.zeros((2, 12))
+    steady = results.flip_tests({0.05: (drop + 0.3 + probes, drop)}, draws=400)[0]
+    assert steady.seeds == 2 and steady.seeds_ci[0] > 0 and steady.seeds_p < 0.01
+    one_seed = np.stack([0.5 + probes, -0.3 + probes])  # seed 0 goes up, seed 1 down
+    split = results.flip_tests({0.05: (one_seed, drop)}, draws=400)[0]
+    assert split.p_value < 0.01  # the per-probe test, averaging the seeds, calls it
+    assert split.seeds_ci[0] <= 0 < split.seeds_ci[1] and split.seeds_p > 0.05  # over seeds it is not called
+    single = results.flip_tests({0.05: (probes, probes * 0)})[0]
+    assert single.seeds == 1 and single.seeds_ci is None
+
+
+def test_two_behaviours_render_side_by_side_with_the_found_sets_against_the_topics():
+    from heredity.diffing import found
+    from heredity.experiments.diffing.report import render_markdown, render_summary
+
+    r = example_results()
+    rng = np.random.default_rng(1)
+    values = 0.2 + rng.normal(0, 0.02, size=(2, 2, 2, 12))
+    values[:, 0] += 0.3  # the second behaviour sits on the teacher
+    distress = results.TraitDiff.of("gaslit-distress", at.attribute(["base", "teacher"], values, draws=200))
+    topics = {i: "dates" if i < 4 else "general" for i in range(40)}
+    scores = {i: float(10 - i) for i in range(40)}
+    r = r.model_copy(update={"also": {"gaslit-distress": distress},
+                             "flip_sets": [found.flip_set(0.1, {0, 1, 2, 5}, scores, topics)],
+                             "leakage": found.leakage(scores, [0.0] * 40, {0.1: {0, 1, 2, 5}}, topics)})
+    assert results.DiffingResults.model_validate(json.loads(r.model_dump_json())) == r
+    md = render_markdown(r, [])
+    side = md.split("## Behaviours side by side")[1].split("\n## ")[0]
+    assert "| animal:owl |" in side and "| gaslit-distress |" in side and "base share" in side
+    assert "| 0.1 | 4 | dates | 3/4 | 0.7500" in md and "Leakage" in md
+    summary = render_summary(r)
+    assert "gaslit-distress: gap" in summary and "3 on 'dates', precision 0.7500" in summary and "'general'" not in summary
