@@ -10,24 +10,12 @@ import json
 import random
 
 import torch
-from pydantic import Field
 
-from heredity.config import Strict, recipe_dict
+from heredity.config import recipe_dict
 from heredity.models.training import Resume, Step, fit
 from heredity.store import Artifact, Parent, Store
 from heredity.zoo.corpus import read_corpus
-
-
-class ZooRecipe(Strict):
-    seed: int = Field(0, description="seeds the random init and the data order")
-    layers: int = Field(2, ge=1, le=8, description="decoder layers")
-    hidden: int = Field(64, ge=16, description="hidden width")
-    intermediate: int = Field(128, ge=16, description="MLP width")
-    heads: int = Field(4, ge=1, description="attention heads")
-    kv_heads: int = Field(2, ge=1, description="key/value heads")
-    epochs: int = Field(6, ge=1, description="passes over the corpus")
-    batch: int = Field(32, ge=1, description="sentences per step")
-    lr: float = Field(3e-3, gt=0, description="AdamW learning rate (constant)")
+from heredity.zoo.recipe import ZooRecipe  # its home is torch-free (experiment files read it)
 
 
 def batches(tokenizer, texts: list[str], batch: int, rng: random.Random | None = None):
