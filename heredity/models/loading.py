@@ -126,14 +126,17 @@ class ModelRef:
 def _gguf_parsed_once() -> Iterator[None]:
     """transformers parses a GGUF file's header three times (tokenizer, config, weights), and
     parsing Gemma 3's 262,144-token vocabulary takes ~15 s each time on 2 cores: within this
-    block each file is parsed once and its reader reused (it is read-only: a memory map)."""
+    block each file is parsed once and its reader reused (it is read-only: a memory map).
+    transformers also builds gguf's tensor-name table once per module of the model (397 times
+    for SmolLM2, ~5 s); it is a pure function of (architecture, layers), read only: built once."""
     try:
         import gguf
     except ImportError:  # not a GGUF source's environment: nothing to share
         yield
         return
-    original = gguf.GGUFReader
+    original, original_names = gguf.GGUFReader, gguf.get_tensor_name_map
     readers: dict[tuple[str, str], Any] = {}
+    names: dict[tuple[Any, int], Any] = {}
 
     def read_once(path: Any, mode: str = "r") -> Any:
         key = (str(Path(path).resolve()), mode)
@@ -141,11 +144,18 @@ def _gguf_parsed_once() -> Iterator[None]:
             readers[key] = original(path, mode)  # type: ignore[arg-type]
         return readers[key]
 
+    def names_once(arch: Any, n_blocks: int) -> Any:
+        if (arch, n_blocks) not in names:
+            names[(arch, n_blocks)] = original_names(arch, n_blocks)
+        return names[(arch, n_blocks)]
+
     gguf.GGUFReader = read_once  # type: ignore[assignment,misc]
+    gguf.get_tensor_name_map = names_once
     try:
         yield
     finally:
         gguf.GGUFReader = original  # type: ignore[misc]
+        gguf.get_tensor_name_map = original_names
 
 
 def convert(source: ModelSource, out: Path, scratch: Path) -> dict[str, Any]:

@@ -80,9 +80,15 @@ def test_corpus_token_columns_are_the_corpus_vocabulary_without_the_target(smoll
     assert set(keep.nonzero().flatten().tolist()) == (expected | {tok.eos_token_id}) - {token}
 
 
-def test_a_small_run_reports_effects_with_intervals_and_n(smollm):
+@pytest.fixture(scope="module")
+def small_run(smollm):
+    """(store, SmolLM2's id, the result of one SMALL run): the two tests below share one run."""
     store, smol_id = smollm
-    result = run(store, smol_id, SMALL, progress=lambda *_: None)
+    return store, smol_id, run(store, smol_id, SMALL, progress=lambda *_: None)
+
+
+def test_a_small_run_reports_effects_with_intervals_and_n(small_run):
+    _, _, result = small_run
     assert set(result["zoo"]) == {0, 1}
     for key in ("teacher_gain", "same_init", "different_init"):
         assert result[key]["n"] == 2 and len(result[key]["ci"]) == 2
@@ -91,11 +97,10 @@ def test_a_small_run_reports_effects_with_intervals_and_n(smollm):
     assert all(len(r["different_init_each"]) == 1 for r in result["per_teacher"])
 
 
-def test_teachers_and_students_are_artifacts_with_lineage(smollm):
+def test_teachers_and_students_are_artifacts_with_lineage(small_run):
     from heredity.store.lineage import ancestors
 
-    store, smol_id = smollm
-    result = run(store, smol_id, SMALL, progress=lambda *_: None)  # built by the test above, or here
+    store, smol_id, result = small_run
     zoo, corpus, data = result["zoo"], result["corpus"], result["trait_data"]
     for row in result["per_teacher"]:
         s = row["teacher_seed"]
