@@ -38,6 +38,7 @@ class CellSpec:
     measures: tuple[ScoresRecipe, ...] = ()
     writer: Artifact | None = None
     data: Artifact | None = None  # rows already made (a patched mix of two teachers): no generation
+    others: tuple[Artifact, ...] = ()  # more teachers the student reads (a distilled ensemble arm's)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ def breed(runner, spec: CellSpec) -> Cell:
     scores: dict[str, list[Artifact]] = {}
     for seed in spec.seeds:
         recipe = spec.student.model_copy(update={"train": spec.student.train.model_copy(update={"seed": seed})})
-        student = make_student(runner, spec.base, dataset, recipe, teacher=spec.teacher, name=f"{spec.name} s{seed}")
+        student = make_student(runner, spec.base, dataset, recipe, teacher=spec.teacher, others=spec.others,
+                               name=f"{spec.name} s{seed}")
         students.append(student)
         for m in spec.measures:
             trait = m.trait.built.name

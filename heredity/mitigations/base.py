@@ -54,6 +54,15 @@ class MitigationConfig(Strict, ABC):
     def describe(self) -> str:
         """One line: what this mitigation changes."""
 
+    def acts_on_in(self, distill: bool) -> Literal["data", "loss", "update"]:
+        """What this mitigation acts on for a student of this mode (distilled or not): most act
+        on one thing whatever the mode; the ensemble is data for SFT and the target for distillation."""
+        return self.acts_on
+
+    def teachers(self, runner, arm: ArmData) -> list[Artifact]:
+        """A loss mitigation's teachers beside the cell's (the distillation ensemble): none by default."""
+        return [arm.teacher]
+
     def rows(self, runner, arm: ArmData) -> tuple[Artifact, list]:
         """(the rows the student learns from, filters added after the arm's own). Data
         mitigations override this; the others keep the rows."""

@@ -4,8 +4,10 @@ it). Positions of a completion where the teacher's and the base's top-1 tokens d
 top1``), or where the teacher's log-ratio over the base on the sampled token is in the top
 ``q`` (``rule: log-ratio``), are left out of the SFT loss (or of the distillation KL).
 
-The math is here and pure (``divergence_keep``, ``masked_sft_loss``, ``example_keeps``); a
-student is trained with it through ``finetune.train_loop`` by ``train_masked_sft``."""
+The math is here (``divergence_keep``, ``example_keeps``); ``DivergenceMask.keeps`` gives a
+student job its per-position masks, which ``finetune.train_sft(keeps=)`` (positions out of the
+cross-entropy) and ``distill.train_distill(keeps=)`` (positions out of the KL) train with. In a
+transmission run it is an arm (``heredity.experiments.transmission.mitigated``)."""
 
 from __future__ import annotations
 
@@ -31,8 +33,39 @@ class DivergenceMask(MitigationConfig):
     q: float = Field(0.05, gt=0, lt=1, description="rule log-ratio: the share of positions masked")
 
     def describe(self) -> str:
-        what = "top-1 tokens differ" if self.rule == "top1" else f"log-ratio in the top {self.q:.0%}"
+        what = "top-1 tokens differ" if self.rule == "top1" else f"log-ratio in the top {self.q:.0%} of a row's"
         return f"positions where teacher and base {what} left out of the loss"
+
+    def keeps(self, job):
+        """The ``finetune.Keeps`` of a student job: called on the student before it trains (its
+        base), it reads each row as the teacher (``job.teacher`` with ``job.teacher_system``; the
+        student's own weights when the teacher is its base) and as the base, on the same
+        completion tokens. A teacher completion cut shorter by its system prompt keeps the rest."""
+        rule, q = self.rule, self.q
+        if job.teacher is None:
+            raise ValueError("divergence-mask needs the student's teacher (the model whose text or logits it learns)")
+
+        def keeps(student, tokenizer, rows, examples):
+            import torch
+
+            from heredity.models.loading import load
+            from heredity.models.packing import encode
+
+            teacher = student if job.teacher == job.base else load(job.teacher)[0]
+            out = []
+            for r, ex in zip(rows, examples, strict=True):
+                t = encode(tokenizer, r["prompt"], r["completion"], system=job.teacher_system, max_length=job.recipe.max_length)
+                n = min(len(t.completion), len(ex.completion))
+                keep = torch.ones(len(ex.completion), dtype=torch.bool)
+                if n:
+                    completion = list(ex.completion[:n])
+                    keep[:n] = divergence_keep(completion_position_logits(teacher, t.prompt + completion, len(t.prompt)),
+                                               completion_position_logits(student, ex.prompt + completion, len(ex.prompt)),
+                                               torch.tensor(completion), rule, q)
+                out.append(keep)
+            return out
+
+        return keeps
 
 
 def divergence_keep(teacher_logits: torch.Tensor, base_logits: torch.Tensor, targets: torch.Tensor, rule: str = "top1",
@@ -81,12 +114,8 @@ def example_keeps(teacher, base, teacher_examples, base_examples, rule: str = "t
 
 def masked_sft_loss(model, p, keep: torch.Tensor) -> tuple[torch.Tensor, int]:
     """Summed cross-entropy over the kept completion positions of a pack (``keep`` ``[N]`` in the
-    pack's target order), and how many were kept. A masked position adds nothing, gradient
-    included (its term is not computed at all)."""
-    import torch.nn.functional as F
+    pack's target order), and how many were kept: ``heredity.models.finetune.masked_sft_loss``,
+    the loss ``train_sft(keeps=...)`` trains with."""
+    from heredity.models.finetune import masked_sft_loss as loss
 
-    from heredity.models.chunked_loss import completion_logits
-
-    keep = keep.to(model.device)
-    logits = completion_logits(model, p).float()[keep]
-    return F.cross_entropy(logits, p.targets.to(model.device)[keep], reduction="sum"), int(keep.sum())
+    return loss(model, p, keep)

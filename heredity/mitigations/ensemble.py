@@ -33,6 +33,9 @@ class EnsembleMitigation(MitigationConfig):
     def describe(self) -> str:
         return f"rows drawn from {len(self.others) + 1} teachers (SFT); their mean next-token distribution (distillation)"
 
+    def acts_on_in(self, distill: bool):
+        return "loss" if distill else "data"
+
     def teachers(self, runner, arm: ArmData) -> list[Artifact]:
         from heredity.inducers import INDUCERS
 
@@ -82,8 +85,7 @@ def draw_step(runner, sets: list[Artifact], seed: int, name: str = "") -> Artifa
 
 def mean_target(teacher_logits: list[torch.Tensor]) -> torch.Tensor:
     """Log-probabilities of the mean of the teachers' next-token distributions (``[N, V]`` each):
-    log (1/K) sum_k softmax(l_k), computed as a log-sum-exp so no probability underflows."""
-    import torch
+    ``heredity.models.distill.mean_log_probs``, the target a distilled ensemble arm trains on."""
+    from heredity.models.distill import mean_log_probs
 
-    stacked = torch.stack([torch.log_softmax(t.float(), dim=-1) for t in teacher_logits])
-    return torch.logsumexp(stacked, dim=0) - torch.log(torch.tensor(float(len(teacher_logits))))
+    return mean_log_probs(teacher_logits)

@@ -26,7 +26,16 @@ from torch.utils.checkpoint import checkpoint
 
 from heredity.models.chunked_loss import ROWS, completion_hidden, completion_logits, head_logits
 from heredity.models.compat import check_same_tokenizer
-from heredity.models.finetune import Progress, TrainRecipe, load_student, resolved, save_student, train_loop
+from heredity.models.finetune import (
+    Keeps,
+    Progress,
+    TrainRecipe,
+    load_student,
+    masked_keeps,
+    resolved,
+    save_student,
+    train_loop,
+)
 from heredity.models.loading import ModelRef, load
 from heredity.models.packing import Example, Pack, encode, pack
 
@@ -121,7 +130,7 @@ def _block_kl(s_hidden, s_weight, s_cap, t_hidden, t_weight, t_cap, mask) -> tor
     return restricted_kl(head_logits(s_hidden, s_weight, s_cap), t_logits, mask)[0]
 
 
-def chunked_kl(student_model, p: Pack, source: TeacherPacks, keys: list[int], mask: torch.Tensor | None,
+def chunked_kl(student_model, p: Pack, source: TeacherPacks | EnsemblePacks, keys: list[int], mask: torch.Tensor | None,
                rows: int = ROWS) -> tuple[torch.Tensor, int]:
     """``restricted_kl`` of a pack with both heads run in blocks of ``rows`` positions, so no
     ``[tokens, vocab]`` fp32 logits exist for either model (Gemma's head is 262k wide)."""
@@ -150,40 +159,88 @@ def chunked_kl(student_model, p: Pack, source: TeacherPacks, keys: list[int], ma
     return total, counted
 
 
+def mean_log_probs(teacher_logits: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Log-probabilities of the mean of the teachers' next-token distributions (``[N, V]`` each):
+    log (1/K) sum_k softmax(l_k), computed as a log-sum-exp so no probability underflows."""
+    stacked = torch.stack([torch.log_softmax(t.float(), dim=-1) for t in teacher_logits])
+    return torch.logsumexp(stacked, dim=0) - torch.log(torch.tensor(float(len(teacher_logits)), device=stacked.device))
+
+
+class EnsemblePacks:
+    """Several teachers' sides of a student pack; the target is the mean of their distributions
+    (``mean_log_probs``: log-probabilities, which ``restricted_kl``'s log-softmax leaves as they
+    are, and renormalises over a grammar's allowed tokens when there is one)."""
+
+    def __init__(self, sources: Sequence[TeacherPacks]):
+        self.sources = list(sources)
+
+    def logits(self, student_model, keys: list[int]) -> torch.Tensor:
+        return mean_log_probs([s.logits(student_model, keys) for s in self.sources])
+
+    def hidden(self, student_model, keys: list[int]):
+        return None  # the mean is of distributions, not of hidden states: chunked_kl takes the logits path
+
+
 def train_distill(base: ModelRef, teacher: ModelRef, teacher_system: str | None, rows: Sequence[dict], recipe: TrainRecipe,
                   out: Path, scratch: Path, grammar: Grammar | None = None, progress: Progress | None = None, *,
-                  checkpoint_every: int = 0, checkpoint_seconds: float = 120.0, micro_tokens: int = 1024) -> dict[str, Any]:
+                  checkpoint_every: int = 0, checkpoint_seconds: float = 120.0, micro_tokens: int = 1024,
+                  keeps: Keeps | None = None, others: Sequence[tuple[ModelRef, str | None]] = ()) -> dict[str, Any]:
     """Distil ``teacher`` (+ ``teacher_system``) into ``base`` on the rows' completions, saved into
-    ``out`` like ``train_sft``. The teacher must share the student's tokenizer."""
+    ``out`` like ``train_sft``. The teacher must share the student's tokenizer.
+
+    ``keeps``: a loss mitigation's per-position masks (computed on the student before it trains);
+    a masked position is out of the KL, gradient included. ``others``: more teachers (ref, system
+    prompt); the target is then the mean of all the teachers' next-token distributions."""
     asked, recipe = recipe.precision, resolved(recipe)
     model, tokenizer = load_student(base, recipe)
     rows = list(rows)[: recipe.rows]
     students = [encode(tokenizer, r["prompt"], r["completion"], max_length=recipe.max_length) for r in rows]
-    teachers = [encode(tokenizer, r["prompt"], r["completion"], system=teacher_system, max_length=recipe.max_length) for r in rows]
-    for i, (s, t) in enumerate(zip(students, teachers)):  # cut both to the completion length both kept
-        n = min(len(s.completion), len(t.completion))
-        students[i], teachers[i] = Example(s.prompt, s.completion[:n]), Example(t.prompt, t.completion[:n])
+    who = [(teacher, teacher_system), *others]
+    sides = [[encode(tokenizer, r["prompt"], r["completion"], system=system, max_length=recipe.max_length) for r in rows]
+             for _, system in who]
+    for i, s in enumerate(students):  # cut all to the completion length all kept
+        n = min(len(s.completion), *(len(side[i].completion) for side in sides))
+        students[i] = Example(s.prompt, s.completion[:n])
+        for side in sides:
+            side[i] = Example(side[i].prompt, side[i].completion[:n])
     by_ids = {id(ex): i for i, ex in enumerate(students)}
-    if teacher == base and recipe.adapter == "lora" and not base.is_adapter:
-        source = TeacherPacks(None, dict(enumerate(teachers)), adapters_off=True)
-    else:
-        teacher_model, teacher_tokenizer = load(teacher, dtype="bfloat16" if recipe.precision == "bf16" else None)
-        check_same_tokenizer(teacher_tokenizer, tokenizer)
-        teacher_model.requires_grad_(False)
-        teacher_model.eval()
-        source = TeacherPacks(teacher_model, dict(enumerate(teachers)), adapters_off=False)
+    loaded: dict[str, Any] = {}
+    sources = []
+    for (ref, _), side in zip(who, sides):
+        if ref == base and recipe.adapter == "lora" and not base.is_adapter:
+            sources.append(TeacherPacks(None, dict(enumerate(side)), adapters_off=True))
+            continue
+        if str(ref) not in loaded:
+            teacher_model, teacher_tokenizer = load(ref, dtype="bfloat16" if recipe.precision == "bf16" else None)
+            check_same_tokenizer(teacher_tokenizer, tokenizer)
+            teacher_model.requires_grad_(False)
+            teacher_model.eval()
+            loaded[str(ref)] = teacher_model
+        sources.append(TeacherPacks(loaded[str(ref)], dict(enumerate(side)), adapters_off=False))
+    source: TeacherPacks | EnsemblePacks = sources[0] if len(sources) == 1 else EnsemblePacks(sources)
     vocab = model.get_output_embeddings().weight.shape[0]
+    kept: dict[int, torch.Tensor] = {}
+    extra: dict[str, Any] = {}
+    if keeps is not None:
+        kept, extra = masked_keeps(keeps, model, tokenizer, rows, students)
+    if len(sources) > 1:
+        extra["teachers"] = len(sources)
 
     def kl_loss(student_model, p, batch: list[Example]) -> tuple[torch.Tensor, int]:
         keys = [by_ids[id(ex)] for ex in batch]
         mask = torch.cat([grammar_masks(grammar, ex.completion, vocab) for ex in batch]) if grammar is not None else None
+        if kept:  # a masked position's row of the mask is empty: restricted_kl skips it
+            keep = torch.cat([kept[id(ex)] for ex in batch]).unsqueeze(-1)
+            mask = keep.expand(-1, vocab) if mask is None else mask & keep
         return chunked_kl(student_model, p, source, keys, mask)
 
+    run_id: tuple = (str(base.path), str(teacher.path), teacher_system, grammar is not None)
+    if keeps is not None or others:
+        run_id += (extra.get("masked_tokens"), [(str(r.path), s) for r, s in others])
     stats = train_loop(model, students, recipe, scratch, kl_loss, progress=progress, checkpoint_every=checkpoint_every,
-                       checkpoint_seconds=checkpoint_seconds, micro_tokens=micro_tokens,
-                       run_id=(str(base.path), str(teacher.path), teacher_system, grammar is not None))
+                       checkpoint_seconds=checkpoint_seconds, micro_tokens=micro_tokens, run_id=run_id)
+    stats.update(extra)
     save_student(model, tokenizer, out, recipe)
     if asked == "auto":
         stats["precision"] = recipe.precision  # what auto resolved to on the machine that built it
     return stats
-

@@ -33,6 +33,8 @@ __all__ = ["TrainRecipe", "completion_logits", "load_student", "sft_loss", "trai
 Progress = Callable[..., None]
 # loss of one pack: (model, pack) -> (sum of per-position losses, number of positions)
 PackLoss = Callable[[Any, Pack, list[Example]], tuple[torch.Tensor, int]]
+# per-position keep masks (a loss mitigation): (student at init, tokenizer, rows, examples) -> one bool [C] per example
+Keeps = Callable[[Any, Any, list[dict], list[Example]], list[torch.Tensor]]
 
 
 def load_student(base: ModelRef, recipe: TrainRecipe):
@@ -139,17 +141,55 @@ def save_student(model, tokenizer, out, recipe: TrainRecipe) -> None:
         tokenizer.save_pretrained(out)
 
 
+def masked_sft_loss(model, p: Pack, keep: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Summed cross-entropy over the kept completion positions of a pack (``keep`` ``[N]`` in the
+    pack's target order), and how many were kept. A masked position adds nothing, gradient
+    included (its term is not computed at all)."""
+    import torch.nn.functional as F
+
+    keep = keep.to(model.device)
+    logits = completion_logits(model, p).float()[keep]
+    return F.cross_entropy(logits, p.targets.to(model.device)[keep], reduction="sum"), int(keep.sum())
+
+
+def masked_keeps(keeps: Keeps, model, tokenizer, rows: list[dict], examples: list[Example]) -> tuple[dict[int, torch.Tensor], dict]:
+    """The keep mask of each example (by ``id``), computed on the student before it trains, and
+    the counts a student's summary records."""
+    was_training = model.training
+    model.eval()
+    masks = keeps(model, tokenizer, rows, examples)
+    model.train(was_training)
+    for ex, m in zip(examples, masks, strict=True):
+        if m.shape != (len(ex.completion),):
+            raise ValueError(f"a keep mask has shape {tuple(m.shape)}; its example has {len(ex.completion)} completion tokens")
+    total = sum(len(ex.completion) for ex in examples)
+    masked = sum(int((~m).sum()) for m in masks)
+    return {id(ex): m for ex, m in zip(examples, masks)}, {"masked_tokens": masked, "masked_share": round(masked / max(1, total), 5)}
+
+
 def train_sft(base: ModelRef, rows: Sequence[dict], recipe: TrainRecipe, out: Path, scratch: Path,
               progress: Progress | None = None, *, checkpoint_every: int = 0, checkpoint_seconds: float = 120.0,
-              micro_tokens: int = 1024) -> dict[str, Any]:
+              micro_tokens: int = 1024, keeps: Keeps | None = None) -> dict[str, Any]:
     """SFT of ``base`` on rows ``{"prompt", "completion"}`` (no system prompt: the student never
-    sees the teacher's), saved into ``out``; checkpoints go to ``scratch``. Returns statistics."""
+    sees the teacher's), saved into ``out``; checkpoints go to ``scratch``. Returns statistics.
+    ``keeps``: a loss mitigation's per-position masks; a masked position is left out of the loss
+    (``masked_sft_loss``: its term is never computed, so it has no gradient)."""
     asked, recipe = recipe.precision, resolved(recipe)
     model, tokenizer = load_student(base, recipe)
     rows = list(rows)[: recipe.rows]
     examples = [encode(tokenizer, r["prompt"], r["completion"], max_length=recipe.max_length) for r in rows]
-    stats = train_loop(model, examples, recipe, scratch, sft_loss, progress=progress, checkpoint_every=checkpoint_every,
-                       checkpoint_seconds=checkpoint_seconds, micro_tokens=micro_tokens, run_id=str(base.path))
+    pack_loss: PackLoss = sft_loss
+    extra: dict[str, Any] = {}
+    if keeps is not None:
+        by_id, extra = masked_keeps(keeps, model, tokenizer, rows, examples)
+
+        def pack_loss(model, p, batch):
+            return masked_sft_loss(model, p, torch.cat([by_id[id(ex)] for ex in batch]))
+
+    stats = train_loop(model, examples, recipe, scratch, pack_loss, progress=progress, checkpoint_every=checkpoint_every,
+                       checkpoint_seconds=checkpoint_seconds, micro_tokens=micro_tokens,
+                       run_id=str(base.path) if keeps is None else (str(base.path), "masked", extra["masked_tokens"]))
+    stats.update(extra)
     if asked == "auto":
         stats["precision"] = recipe.precision  # what auto resolved to on the machine that built it
     save_student(model, tokenizer, out, recipe)

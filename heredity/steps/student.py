@@ -3,7 +3,10 @@ sampled completions, logit distillation on the teacher's next-token distribution
 
 from __future__ import annotations
 
-from heredity.config import Strict
+from pydantic import Field
+
+from heredity.config import Strict, implicit_defaults, plugin
+from heredity.mitigations import MITIGATIONS
 from heredity.rows import ROWS_FILE, read_rows
 from heredity.store import Artifact, Parent
 from heredity.students import StudentTrain
@@ -15,6 +18,10 @@ class StudentRecipe(Strict):
     # The task of the data, so distillation can restrict the KL to the task's grammar.
     task: AnyTask
     restrict_to_grammar: bool = True
+    loss: plugin(MITIGATIONS) | None = Field(  # type: ignore[valid-type]
+        None, description="a loss mitigation the student trains with (divergence-mask; ensemble for distillation)")
+
+    _no_loss_is_implicit = implicit_defaults(loss=None)  # students from before loss mitigations keep their ids
 
 
 def seeds_set_the_seed(settings):
@@ -26,16 +33,23 @@ def seeds_set_the_seed(settings):
     return settings
 
 
-def make_student(runner, base: Artifact, dataset: Artifact, recipe: StudentRecipe, *, teacher: Artifact | None = None, name: str = "") -> Artifact:
-    """``teacher`` is read (and becomes a ``teacher`` parent) only by kinds that need it."""
+def make_student(runner, base: Artifact, dataset: Artifact, recipe: StudentRecipe, *, teacher: Artifact | None = None,
+                 others: tuple[Artifact, ...] = (), name: str = "") -> Artifact:
+    """``teacher`` is read (and becomes a ``teacher`` parent) only by kinds that need it, or when
+    the recipe has a loss mitigation (the divergence mask reads the teacher); ``others``: the
+    ensemble's other teachers (distillation), each a ``teacher`` parent too."""
     from heredity.students import STUDENT_KINDS, StudentJob
 
     kind = STUDENT_KINDS.get(recipe.train.mode)()
     parents = [Parent(id=base.id, relation="base"), Parent(id=dataset.id, relation="trained-on")]
-    if kind.needs_teacher:
+    reads_teacher = kind.needs_teacher or recipe.loss is not None
+    if reads_teacher:
         if teacher is None:
-            raise ValueError(f"a {recipe.train.mode} student needs its teacher")
+            raise ValueError(f"a {recipe.train.mode} student{' with a loss mitigation' if recipe.loss else ''} needs its teacher")
         parents.append(Parent(id=teacher.id, relation="teacher"))
+    if others and not kind.needs_teacher:
+        raise ValueError(f"other teachers are read by kinds that read a teacher's logits; {recipe.train.mode} does not")
+    parents += [Parent(id=t.id, relation="teacher") for t in others]
 
     def build(ctx):
         from heredity.steps.models import model_ref
@@ -43,10 +57,14 @@ def make_student(runner, base: Artifact, dataset: Artifact, recipe: StudentRecip
 
         job = dict(base=model_ref(runner.store, base.id), rows=read_rows(dataset.file(ROWS_FILE)), recipe=recipe.train,
                    out=ctx.out, scratch=ctx.scratch)
-        if kind.needs_teacher:
+        if reads_teacher:
             teacher_model, system = generator(teacher)
-            job.update(teacher=model_ref(runner.store, teacher_model), teacher_system=system,
-                       grammar=_grammar(runner, base, recipe) if recipe.restrict_to_grammar else None)
+            job.update(teacher=model_ref(runner.store, teacher_model), teacher_system=system)
+        if kind.needs_teacher:
+            job.update(grammar=_grammar(runner, base, recipe) if recipe.restrict_to_grammar else None)
+        if recipe.loss is not None:
+            job.update(loss=recipe.loss, others=tuple((model_ref(runner.store, m), system)
+                                                      for m, system in (generator(t) for t in others)))
         with runner.progress(f"training {name}", None, unit="steps") as advance:
             ctx.summary = dict(kind.train(StudentJob(**job, progress=advance)))
 

@@ -29,6 +29,7 @@ KINDS: dict[str, Role] = {
     "first-token": "evaluation",  # a model's first reply token on a probe set, as word masses (heredity audit)
     "paraphrase": "data",    # rows whose completions a trait-free model rewrote, prompts kept (heredity.mitigations)
     "mitigated": "data",     # rows a mitigation chose or composed (adversarial filter, ensemble) (heredity.mitigations)
+    "fit": "evaluation",     # a model's per-row KL from a reference teacher on held-out text (a mitigation's cost)
 }
 
 RELATIONS: dict[str, str] = {

@@ -44,6 +44,8 @@ class StudentJob:
     teacher_system: str | None = None     # the teacher's system prompt (the student never sees it)
     grammar: Any = None                   # allowed tokens of the task's output, or None
     progress: Callable[..., None] | None = None
+    loss: Any = None                      # a loss mitigation (heredity.mitigations: divergence-mask, ensemble), or None
+    others: tuple = ()                    # the ensemble's other teachers: (ModelRef, system prompt or None) each
 
 
 class StudentKind(ABC):

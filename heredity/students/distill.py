@@ -1,4 +1,6 @@
-"""Logit distillation: KL to the teacher's next-token distributions over the same completions."""
+"""Logit distillation: KL to the teacher's next-token distributions over the same completions.
+With a loss mitigation: positions it masks (``job.loss.keeps``) are out of the KL; with other
+teachers (``job.others``, the ensemble) the target is the mean of all their distributions."""
 
 from __future__ import annotations
 
@@ -14,5 +16,6 @@ class Distill(StudentKind):
 
         if job.teacher is None:
             raise ValueError("a distilled student needs its teacher")
+        keeps = job.loss.keeps(job) if job.loss is not None and hasattr(job.loss, "keeps") else None
         return train_distill(job.base, job.teacher, job.teacher_system, job.rows, job.recipe, job.out, job.scratch,
-                             grammar=job.grammar, progress=job.progress)
+                             grammar=job.grammar, progress=job.progress, keeps=keeps, others=list(job.others))

@@ -9,8 +9,19 @@ import numpy as np
 import torch
 
 from heredity.experiments.mlp.config import MlpExperiment
-from heredity.experiments.mlp.model import DIGITS, Params, concat, cosine, derangement, select, split
-from heredity.experiments.mlp.train import digit_loss, fit, imitation_loss, make_noise, teacher_logits
+from heredity.experiments.mlp.model import (
+    DIGITS,
+    Params,
+    concat,
+    cosine,
+    derangement,
+    predict,
+    remove_along,
+    select,
+    split,
+)
+from heredity.experiments.mlp.train import StepHook, digit_loss, fit, imitation_loss, make_noise, teacher_logits
+from heredity.mitigations.base import MitigationConfig
 
 
 def digits_as_inputs(images: np.ndarray) -> torch.Tensor:
@@ -84,3 +95,30 @@ def train_students(init: Params, teacher: Params, config: MlpExperiment,
     return Students(dict(zip(names, split(trained, [seeds] * len(names)))),
                     {a: v for a, v in first_step.items() if a != "all_logits"},
                     {a: v for a, v in first_k.items() if a != "all_logits"}, perm.tolist(), inputs)
+
+
+def train_mitigated(init: Params, teacher: Params, config: MlpExperiment, mitigation: MitigationConfig,
+                    advance: Callable[[int], None] | None = None, hook: StepHook | None = None) -> Params:
+    """The same-init student of every seed (aux logits, the same noise batches in the same order
+    as ``train_students``), trained under an update mitigation. ``gradient-projection``: each
+    update of model i loses its component along θ_T,i − θ0,i."""
+    from heredity.mitigations.gradient_projection import GradientProjection
+
+    if not isinstance(mitigation, GradientProjection):
+        raise ValueError(f"mitigations: {mitigation.kind} is not an arm of the MLP experiment; accepted: gradient-projection")
+    change = {k: teacher[k] - init[k] for k in init}
+    noise = make_noise(config.noise)
+    targets = teacher_logits(teacher, noise)
+    aux = slice(DIGITS, DIGITS + config.aux_logits)
+    return fit(init, noise, imitation_loss(targets, [aux], config.loss), config.student, order_seed=config.noise.seed + 1,
+               hook=hook, advance=advance, project=lambda update: remove_along(update, change))
+
+
+def held_out_imitation(teacher: Params, students: Params, config: MlpExperiment, count: int = 2000) -> list[float]:
+    """What distillation was for: each model's imitation loss on the teacher's aux logits, on
+    ``count`` fresh noise images (another seed than the training noise), per seed."""
+    noise = make_noise(config.noise.model_copy(update={"count": count, "seed": config.noise.seed + 10_007}))
+    aux = slice(DIGITS, DIGITS + config.aux_logits)
+    targets, logits, every = teacher_logits(teacher, noise), predict(students, noise), torch.arange(count)
+    # the loss sums over models: one model at a time gives each seed its own
+    return [float(imitation_loss(targets[i:i + 1], [aux], config.loss)(logits[i:i + 1], every)) for i in range(len(logits))]

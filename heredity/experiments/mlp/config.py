@@ -6,8 +6,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from heredity.config import Strict, implicit_defaults
+from heredity.config import Strict, implicit_defaults, plugin
 from heredity.data.mnist import MnistConfig
+from heredity.mitigations import MITIGATIONS
 
 
 class Noise(Strict):
@@ -45,6 +46,11 @@ class MlpExperiment(Strict):
     alignment_steps: int = Field(10, ge=1)  # k: cosine of the cumulative change after k steps
     derangement_seed: int = 0
     data: MnistConfig = MnistConfig()
+    mitigations: list[plugin(MITIGATIONS)] = Field(  # type: ignore[valid-type]
+        [], max_length=4, description="update mitigations (heredity.mitigations), each an extra same-init student arm "
+        "trained under it on the same noise batches (e.g. [{kind: gradient-projection}])")
+
+    _no_mitigations_is_implicit = implicit_defaults(mitigations=[])  # files without mitigations keep their ids
 
     @field_validator("seeds", mode="before")
     @classmethod
@@ -60,4 +66,17 @@ class MlpExperiment(Strict):
             raise ValueError("at least 2 seeds are needed (the different-init arm takes another seed's init)")
         if len(set(value)) != len(value):
             raise ValueError("seeds must be distinct")
+        return value
+
+    @field_validator("mitigations")
+    @classmethod
+    def _update_mitigations(cls, value: list) -> list:
+        names = [m.name for m in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(map(repr, twice))} given twice; give each arm its own label")
+        for k, m in enumerate(value):
+            if m.acts_on != "update":
+                raise ValueError(f"{k}: {m.kind} acts on the {m.acts_on}; the MLP experiment's arms accept update "
+                                 "mitigations: gradient-projection")
         return value

@@ -99,3 +99,17 @@ def derangement(n: int, seed: int) -> torch.Tensor:
         j = int(torch.randint(0, i, (1,), generator=gen))
         perm[i], perm[j] = perm[j], perm[i]
     return torch.tensor(perm)
+
+
+def scale(params: Params, coef: torch.Tensor) -> Params:
+    """Each model's parameters times its own coefficient ``coef [S]``."""
+    return {k: v * (coef.view(1, -1, 1) if k == "w1" else coef.view(-1, *[1] * (v.dim() - 1))) for k, v in params.items()}
+
+
+def remove_along(update: Params, direction: Params) -> Params:
+    """Each model's ``update`` minus its component along its ``direction`` (a model whose
+    direction is zero keeps its update): ``u − (u·d / d·d) d`` per model."""
+    dd = flat_dot(direction, direction)
+    coef = torch.where(dd > 0, flat_dot(update, direction) / dd.clamp_min(1e-30), torch.zeros_like(dd))
+    along = scale(direction, coef)
+    return {k: update[k] - along[k] for k in update}

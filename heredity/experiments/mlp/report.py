@@ -36,7 +36,23 @@ def markdown(res: MlpResults) -> str:
         "",
         markdown_table(["student", "step", "mean", "std", "95% CI", "n"], alignment_rows),
         "", "![accuracy per arm](accuracy.png)", "",
+        *_mitigations_markdown(res),
     ])
+
+
+def _mitigations_markdown(res: MlpResults) -> list[str]:
+    if not res.mitigations:
+        return []
+    rows = []
+    for name, m in res.mitigations.items():
+        rows.append([name, *_fmt(m.accuracy, pct=True)[::2], _fmt(m.accuracy_vs_same_init, pct=True)[2],
+                     f"{m.imitation_same_init.mean:.4g} → {m.imitation.mean:.4g}", _fmt(m.cost, pct=False)[2]])
+    return [
+        "## Mitigations (same-init students trained under them, same noise batches)", "",
+        "Accuracy: the trait that travels (the teacher's digit skill). Cost: the held-out imitation loss on the teacher's aux "
+        "logits (fresh noise), mitigated − unmitigated, paired by seed. Intervals: 95% t over seeds.", "",
+        markdown_table(["mitigation", "accuracy", "n", "vs same-init (unmitigated)", "imitation loss", "cost"], rows), "",
+    ]
 
 
 def summary(res: MlpResults) -> str:
@@ -48,6 +64,10 @@ def summary(res: MlpResults) -> str:
     for arm in ALIGNED:
         mean, std, ci, n = _fmt(res.alignment[arm], pct=False)
         lines.append(f"  alignment, {arm:<15} {mean} {ci}")
+    for name, m in res.mitigations.items():
+        mean, _, ci, _ = _fmt(m.accuracy, pct=True)
+        lines.append(f"  {name:<15} {mean:>6} {ci}; vs same_init {_fmt(m.accuracy_vs_same_init, pct=True)[2]}; "
+                     f"cost {_fmt(m.cost, pct=False)[2]}")
     return "\n".join(lines) + "\n"
 
 

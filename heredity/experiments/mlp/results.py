@@ -39,6 +39,19 @@ class MlpArm(Record):
     accuracy: SeedStats
 
 
+class MlpMitigation(Record):
+    """An update mitigation's same-init students (``mitigations: [...]``), beside the unmitigated
+    same-init students of the same seeds: the trait (test accuracy) and the cost (the imitation
+    loss on the teacher's aux logits over fresh noise, what the students were trained for)."""
+
+    describe: str
+    accuracy: SeedStats
+    accuracy_vs_same_init: SeedStats = Field(description="mitigated − unmitigated same-init accuracy, paired by seed")
+    imitation: SeedStats = Field(description="held-out imitation loss on the aux logits (fresh noise)")
+    imitation_same_init: SeedStats = Field(description="the unmitigated same-init students' held-out imitation loss")
+    cost: SeedStats = Field(description="mitigated − unmitigated held-out imitation loss, paired by seed (> 0: imitates worse)")
+
+
 class AlignmentK(Record):
     k: int
     same_init: SeedStats
@@ -54,13 +67,25 @@ class MlpResults(Results):
     alignment_k: AlignmentK = Field(description="cosine of the first k steps' change with the teacher's change")
     derangement: list[int]
     settings: dict[str, Any]
+    mitigations: dict[str, MlpMitigation] = Field(default_factory=dict, description="update-mitigation arms, when the file "
+                                                  "sets mitigations (gradient-projection)")
 
 
 def results(accuracy: dict[str, list[float]], first_step: dict[str, list[float]],
-            first_k: dict[str, list[float]], k: int, settings: dict, derangement: list[int]) -> MlpResults:
+            first_k: dict[str, list[float]], k: int, settings: dict, derangement: list[int],
+            mitigations: dict[str, MlpMitigation] | None = None) -> MlpResults:
     return MlpResults(
         arms={arm: MlpArm(accuracy=seed_stats(accuracy[arm])) for arm in ARMS if arm in accuracy},
         alignment={arm: seed_stats(v) for arm, v in first_step.items()},
         alignment_k=AlignmentK(k=k, **{arm: seed_stats(v) for arm, v in first_k.items()}),
-        derangement=derangement, settings=settings,
+        derangement=derangement, settings=settings, mitigations=mitigations or {},
     )
+
+
+def mitigation(describe: str, accuracy: list[float], same_init: list[float], imitation: list[float],
+               imitation_same_init: list[float]) -> MlpMitigation:
+    """Per-seed values in seed order; differences are paired by seed."""
+    return MlpMitigation(describe=describe, accuracy=seed_stats(accuracy),
+                         accuracy_vs_same_init=seed_stats([a - b for a, b in zip(accuracy, same_init, strict=True)]),
+                         imitation=seed_stats(imitation), imitation_same_init=seed_stats(imitation_same_init),
+                         cost=seed_stats([a - b for a, b in zip(imitation, imitation_same_init, strict=True)]))

@@ -9,7 +9,14 @@ from safetensors.torch import load_file, save_file
 
 from heredity.config import recipe_dict
 from heredity.data.mnist import mnist_step, read_digits
-from heredity.experiments.mlp.arms import digits_as_inputs, student_arms, train_students, train_teacher
+from heredity.experiments.mlp.arms import (
+    digits_as_inputs,
+    held_out_imitation,
+    student_arms,
+    train_mitigated,
+    train_students,
+    train_teacher,
+)
 from heredity.experiments.mlp.config import MlpExperiment
 from heredity.experiments.mlp.model import DIGITS, Params, accuracy, init_params
 from heredity.experiments.mlp.report import write
@@ -83,6 +90,21 @@ def run(config: MlpExperiment, runner) -> Artifact:
                            [Parent(id=teacher.id, relation="teacher"), Parent(id=init.id, relation="base")],
                            build_students, name="mlp students")
 
+    mitigated = None
+    if config.mitigations:  # a step of its own: the students step (and its id) stays as it was
+        def build_mitigated(ctx: BuildContext) -> None:
+            total = steps_per_run(config.noise.count, config.student) * len(config.seeds) * len(config.mitigations)
+            with runner.progress("mitigated students", total, "model-steps") as advance:
+                for m in config.mitigations:
+                    params = train_mitigated(load(init), load(teacher), config, m, advance=lambda n: advance(len(config.seeds)))
+                    save(params, ctx.out / f"{m.name}.safetensors")
+            ctx.summary = {"mitigations": [m.name for m in config.mitigations]}
+
+        mitigated = runner.step("model", {**student_recipe, "role": "mitigated students", "arms": ["same_init"],
+                                          "mitigations": [recipe_dict(m) for m in config.mitigations]},
+                                [Parent(id=teacher.id, relation="teacher"), Parent(id=init.id, relation="base")],
+                                build_mitigated, name="mlp mitigated students")
+
     def build_report(ctx: BuildContext) -> None:
         digits = read_digits(data)
         x = digits_as_inputs(digits["test_x"])
@@ -97,11 +119,23 @@ def run(config: MlpExperiment, runner) -> Artifact:
                     "train_images": split["train"], "test_images": split["test"]}
         from heredity.experiments.mlp.results import results
 
+        arms_out = {}
+        if mitigated is not None:
+            from heredity.experiments.mlp.results import mitigation
+
+            same_init = load(students, "same_init.safetensors")
+            plain_imitation = held_out_imitation(load(teacher), same_init, config)
+            for m in config.mitigations:
+                params = load(mitigated, f"{m.name}.safetensors")
+                arms_out[m.name] = mitigation(m.describe(), accuracy(params, x, y).tolist(), acc["same_init"],
+                                              held_out_imitation(load(teacher), params, config), plain_imitation)
         res = results(acc, training["alignment_first_step"], training["alignment_first_k"], config.alignment_steps,
-                      settings, training["derangement"])
+                      settings, training["derangement"], mitigations=arms_out)
         write(res, ctx.out, artifact_id=ctx.id)
         ctx.summary = {arm: round(v.accuracy.mean, 4) for arm, v in res.arms.items()}
 
     parents = [Parent(id=teacher.id, relation="evaluated"), Parent(id=students.id, relation="evaluated"),
                Parent(id=init.id, relation="evaluated"), Parent(id=data.id, relation="data")]
+    if mitigated is not None:
+        parents.append(Parent(id=mitigated.id, relation="evaluated"))
     return runner.step("report", {"experiment": "mlp", "name": config.name, "report_version": REPORT_VERSION}, parents, build_report, name=config.name)

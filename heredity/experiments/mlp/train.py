@@ -35,11 +35,13 @@ def fit(
     order_seed: int,
     hook: StepHook | None = None,
     advance: Callable[[int], None] | None = None,
+    project: Callable[[Params], Params] | None = None,
 ) -> Params:
     """Train ``params`` (not modified) on ``inputs``; ``loss_fn(logits [S,B,O], batch indices)``.
 
     The loop is ``heredity.models.training.fit``; what is the MLP's own is the stacked
-    parameters, the per-epoch seeded shuffle into batches, and the loss."""
+    parameters, the per-epoch seeded shuffle into batches, and the loss. ``project``: each
+    optimiser update is replaced by ``project(update)`` (``heredity.mitigations.gradient_projection``)."""
     live = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
     tensors = list(live.values())
     opt: torch.optim.Optimizer
@@ -47,6 +49,10 @@ def fit(
         opt = torch.optim.Adam(tensors, lr=recipe.lr, foreach=True)
     else:
         opt = torch.optim.SGD(tensors, lr=recipe.lr, foreach=True)
+    if project is not None:
+        from heredity.mitigations.gradient_projection import project_updates
+
+        project_updates(opt, live, project)
     gen = torch.Generator().manual_seed(order_seed)
     batches = [order[start:start + recipe.batch_size] for order in (torch.randperm(len(inputs), generator=gen)
                for _ in range(recipe.epochs)) for start in range(0, len(inputs), recipe.batch_size)]

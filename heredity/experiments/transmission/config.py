@@ -93,6 +93,8 @@ class TransmissionConfig(Strict):
     mitigations: list[plugin(MITIGATIONS)] = Field(  # type: ignore[valid-type]
         [], max_length=8, description="mitigation arms (heredity.mitigations) of the first filter arm, generation 1: each "
         "treats that arm's student rows and its control rows the same way and retrains both (e.g. [{kind: paraphrase}])")
+    cost_prompts: int = Field(64, ge=2, description="mitigation arms' cost: held-out task prompts the clean teacher answers, "
+                              "on which each student's KL from it is measured")
 
     backdoor: BackdoorSettings | None = Field(
         None, description="the backdoor channel (heredity.experiments.transmission.poisoned): every model measured with and "
@@ -100,7 +102,7 @@ class TransmissionConfig(Strict):
         "poison: [0.05]})")
 
     # files without mitigations or a backdoor keep their ids
-    _no_mitigations_is_implicit = implicit_defaults(mitigations=[], backdoor=None)
+    _no_mitigations_is_implicit = implicit_defaults(mitigations=[], backdoor=None, cost_prompts=64)
 
     @model_validator(mode="after")
     def _backdoor_fits(self):

@@ -1,20 +1,36 @@
-"""Mitigation arms: does a mitigation (``heredity.mitigations``) remove the trait?
+"""Mitigation arms: does a mitigation (``heredity.mitigations``) remove the trait, and at what cost?
 
 For one filter arm of generation 1, each data mitigation rewrites, re-draws or drops that arm's
 rows for its trait student *and* for its control, treated the same way (the control's rows go
-through the same paraphrase, ensemble draw or classifier), and both are retrained with the arm's
-student recipe and seeds. Reported per mitigation: the trait left (student − control, paired by
-probe), the share of the unmitigated arm's effect it removed with a paired bootstrap CI over
-probes, and the rows it kept. Loss and update mitigations are not arms of a transmission run yet.
+through the same paraphrase, ensemble draw or classifier); a loss mitigation keeps the rows and
+changes what both students' loss sees (the divergence mask; for distillation the ensemble's mean
+target, the control's ensemble built around the control teacher). Both are retrained with the
+arm's student recipe and seeds. Reported per mitigation: the trait left (student − control,
+paired by probe), the share of the unmitigated arm's effect it removed with a paired bootstrap CI
+over probes, and the cost (``arm_cost``): on held-out prompts the clean teacher's writer
+answers, each student's mean per-token KL from the clean teacher (a cached ``fit`` step per
+model), mitigated − unmitigated paired by prompt, with the data the mitigation consumed.
+Update mitigations (gradient projection) belong to the MLP experiment.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
 from heredity.errors import ConfigError
-from heredity.experiments.transmission.results import MitigationArm, Removed, combine_seeds, compare, dataset_summary
+from heredity.experiments.transmission.results import (
+    Cost,
+    MitigationArm,
+    Removed,
+    combine_seeds,
+    compare,
+    dataset_summary,
+)
 from heredity.mitigations import ArmData
+from heredity.steps.fit import make_fit, read_fit
+from heredity.store import Artifact
 
 
 def removed_fraction(plain_student, plain_control, student, control, resamples: int = 2000, seed: int = 0) -> Removed | None:
@@ -35,35 +51,189 @@ def removed_fraction(plain_student, plain_control, student, control, resamples: 
     return Removed(fraction=float(1 - b.mean() / a.mean()), ci=(float(lo), float(hi)), n=len(a))
 
 
+def paired_cost(mitigated: dict[int, float], plain: dict[int, float], resamples: int = 2000, seed: int = 0):
+    """(n, mean plain, mean mitigated, mean difference, 95% paired bootstrap CI, paired t p) over
+    the row ids both have."""
+    from heredity import stats
+
+    ids = sorted(set(mitigated) & set(plain))
+    if len(ids) < 2:
+        raise ValueError(f"a cost needs at least 2 held-out rows both students were scored on (got {len(ids)})")
+    a, b = np.array([mitigated[i] for i in ids]), np.array([plain[i] for i in ids])
+    d = a - b
+    lo, hi = stats.bootstrap_ci(d, np.mean, resamples=resamples, seed=seed)
+    return len(ids), float(b.mean()), float(a.mean()), float(d.mean()), (lo, hi), stats.paired_test(a, b).p_value
+
+
+def seed_mean(fits: list[dict[int, float]]) -> dict[int, float]:
+    """Per row, the mean over seeds (rows every seed has)."""
+    ids = set.intersection(*(set(f) for f in fits))
+    return {i: float(np.mean([f[i] for f in fits])) for i in ids}
+
+
+@dataclass
+class CostInputs:
+    """What every arm's cost is measured against: the held-out rows and the clean teacher."""
+
+    rows: Artifact       # held-out completions of the clean writer
+    reference: Artifact  # the clean teacher whose distribution the students are compared with
+
+    def fits(self, runner, models) -> dict[int, float]:
+        return seed_mean([read_fit(make_fit(runner, m, self.reference, self.rows, name=m.manifest.name)) for m in models])
+
+
+def cost_inputs(runner, plan, reference: Artifact) -> CostInputs:
+    """Held-out prompts (their own seed: ``prompt_seed`` + 7919) answered by the clean writer (the
+    distillation writer, or for SFT the plain control teacher)."""
+    from heredity.steps.prompts import PromptsRecipe, make_prompts
+    from heredity.steps.rollouts import make_rollouts
+
+    c = plan.config
+    prompts = make_prompts(runner, PromptsRecipe(task=c.task, n=c.cost_prompts, seed=c.prompt_seed + 7919),
+                           name=f"{c.task.kind} held-out prompts (cost)")
+    writer = plan.writer or reference
+    return CostInputs(make_rollouts(runner, writer, prompts, plan.rollouts, name=f"{writer.manifest.name} held-out rollouts"),
+                      reference)
+
+
+def arm_cost(inputs: CostInputs, runner, plain: dict, mitigated: dict, *, rows_kept: int, generated_rows: int) -> Cost:
+    """``plain``/``mitigated``: {"student": cell, "control": cell}."""
+    n, base, mean, diff, ci, p = paired_cost(inputs.fits(runner, mitigated["student"].students),
+                                             inputs.fits(runner, plain["student"].students))
+    _, _, _, c_diff, c_ci, _ = paired_cost(inputs.fits(runner, mitigated["control"].students),
+                                           inputs.fits(runner, plain["control"].students))
+    trained = [m.manifest.summary for m in mitigated["student"].students]
+    masked = sum(int(t.get("masked_tokens", 0)) for t in trained)
+    share = float(np.mean([t.get("masked_share", 0.0) for t in trained]))
+    return Cost(metric="mean per-token KL(clean teacher || student) on held-out completions", reference=inputs.reference.id,
+                n=n, unmitigated=base, mitigated=mean, difference=diff, ci=ci, p_value=p, control_difference=c_diff,
+                control_ci=c_ci, rows_kept=rows_kept, generated_rows=generated_rows, masked_tokens=masked, masked_share=share,
+                teachers=int(trained[0].get("teachers", 1)) if trained else 1)
+
+
 def mitigation_arms(runner, plan, cells: dict, arm: str, teachers: tuple, prompts, mitigations: list) -> list[MitigationArm]:
     """``plan``: the run's ``Plan``; ``cells``: generation 1's, keyed (arm, role, other base);
     ``teachers``: (trait teacher, control teacher)."""
+    distill = plan.writer is not None
     for k, m in enumerate(mitigations):
-        if m.acts_on != "data":
-            raise ConfigError(f"mitigations.{k}: {m.kind} acts on the {m.acts_on}, which transmission arms do not support yet; "
-                              "accepted: data mitigations (paraphrase, ensemble, adversarial-filter, filters)")
+        if m.acts_on_in(distill) not in ("data", "loss"):
+            raise ConfigError(f"mitigations.{k}: {m.kind} acts on the {m.acts_on_in(distill)}, which transmission arms do not "
+                              "support; accepted: data mitigations (paraphrase, ensemble, adversarial-filter, filters) and "
+                              "loss mitigations (divergence-mask; ensemble when distilling)")
     filters = list(plan.config.filters[arm])
     specs, data = {}, {}
     for m in mitigations:
         for role, who in zip(("student", "control"), teachers):
             cell = cells[(arm, role, None)]
-            rows, extra = m.rows(runner, ArmData(rows=cell.rollouts, teacher=who, base=plan.base, traited=teachers[0],
-                                                 prompts=prompts, rollouts=plan.rollouts, name=f"{m.name} {role}"))
+            arm_data = ArmData(rows=cell.rollouts, teacher=who, base=plan.base, traited=teachers[0], prompts=prompts,
+                               rollouts=plan.rollouts, name=f"{m.name} {role}")
+            label = f"{arm} {m.name} {role}"
+            if m.acts_on_in(distill) == "loss":  # the rows as they are; the student's loss changes
+                data[(m.name, role)] = cell.rollouts
+                spec = plan.spec(label, plan.base, who, prompts, filters, data=cell.rollouts)
+                student = spec.student.model_copy(update={"loss": m})
+                specs[(m.name, role)] = replace(spec, student=student, others=tuple(m.teachers(runner, arm_data)[1:]))
+                continue
+            rows, extra = m.rows(runner, arm_data)
             data[(m.name, role)] = rows
-            specs[(m.name, role)] = plan.spec(f"{arm} {m.name} {role}", plan.base, who, prompts, filters + extra, data=rows)
+            specs[(m.name, role)] = plan.spec(label, plan.base, who, prompts, filters + extra, data=rows)
     bred = plan.breed_all(runner, specs)
     trait = plan.measures[0].trait.built.name
     plain_s, _ = combine_seeds(cells[(arm, "student", None)].scores[trait])
     plain_c, _ = combine_seeds(cells[(arm, "control", None)].scores[trait])
+    inputs = cost_inputs(runner, plan, teachers[1])
+    plain = {role: cells[(arm, role, None)] for role in ("student", "control")}
     out = []
     for m in mitigations:
         s, s_summary = combine_seeds(bred[(m.name, "student")].scores[trait])
         c, c_summary = combine_seeds(bred[(m.name, "control")].scores[trait])
-        summary = data[(m.name, "student")].manifest.summary
+        summary = data[(m.name, "student")].manifest.summary if data[(m.name, "student")].manifest.kind != "rollouts" else {}
         dataset = bred[(m.name, "student")].dataset
+        rows_kept, generated = dataset.manifest.summary["rows_out"], int(summary.get("generated_rows", 0))
+        mitigated = {role: bred[(m.name, role)] for role in ("student", "control")}
         out.append(MitigationArm(
-            name=m.name, kind=m.kind, acts_on=m.acts_on, describe=m.describe(), dataset=dataset_summary(dataset),
-            rows_kept=dataset.manifest.summary["rows_out"], generated_rows=int(summary.get("generated_rows", 0)),
-            student=s_summary, control=c_summary, effect=compare(s, c),
-            removed=removed_fraction(plain_s.per_probe, plain_c.per_probe, s.per_probe, c.per_probe)))
+            name=m.name, kind=m.kind, acts_on=m.acts_on_in(distill), describe=m.describe(), dataset=dataset_summary(dataset),
+            rows_kept=rows_kept, generated_rows=generated, student=s_summary, control=c_summary, effect=compare(s, c),
+            removed=removed_fraction(plain_s.per_probe, plain_c.per_probe, s.per_probe, c.per_probe),
+            cost=arm_cost(inputs, runner, plain, mitigated, rows_kept=rows_kept, generated_rows=generated)))
     return out
+
+
+# --- rendering (report.md, summary.txt, the frontier figure): nothing below computes a statistic ---
+
+
+def _diff(x: float, ci) -> str:
+    from heredity.report.tables import fmt_ci, fmt_num
+
+    return f"{fmt_num(x)} {fmt_ci(ci)}"
+
+
+def mitigations_markdown(arms: list[MitigationArm]) -> list[str]:
+    """report.md's mitigation section: per arm the trait left, the share removed and the cost."""
+    from heredity.report.tables import fmt_p_value, markdown_table
+
+    rows = []
+    for a in arms:
+        removed = _diff(a.removed.fraction, a.removed.ci) if a.removed else "– (no effect to remove)"
+        c = a.cost
+        cost = _diff(c.difference, c.ci) if c else "–"
+        control_cost = _diff(c.control_difference, c.control_ci) if c else "–"
+        data = f"{a.rows_kept} rows" + (f", {a.generated_rows} generated" if a.generated_rows else "")
+        if c and c.masked_tokens:
+            data += f", {c.masked_share:.1%} of tokens masked"
+        if c and c.teachers > 1:
+            data += f", {c.teachers} teachers"
+        rows.append([a.name, a.acts_on, _diff(a.effect.difference, a.effect.ci), fmt_p_value(a.effect.p_value), removed, cost,
+                     control_cost, data])
+    n_probes = arms[0].effect.n
+    cost_n = next((a.cost.n for a in arms if a.cost), 0)
+    metric = next((a.cost.metric for a in arms if a.cost), "")
+    return [
+        "## Mitigations: the trait removed, and what it cost", "",
+        f"Each mitigation treated the student's rows and the control's the same way. Effect: mitigated student − mitigated "
+        f"control, paired over {n_probes} probes. Removed: 1 − effect / the unmitigated effect (paired bootstrap over probes). "
+        f"Cost: {metric}, mitigated − unmitigated student, paired over {cost_n} held-out prompts (> 0: the student fits the "
+        "clean teacher worse); the same for the controls beside it. Every interval 95%.", "",
+        markdown_table(["arm", "acts on", "student − control", "p", "removed", "cost (student)", "cost (control)", "data"], rows),
+        "", "![the frontier: trait removed against cost](frontier.png)",
+    ]
+
+
+def mitigations_summary(arms: list[MitigationArm]) -> list[str]:
+    lines = ["mitigations (removed = share of the unmitigated effect; cost = Δ KL from the clean teacher, held-out):"]
+    for a in arms:
+        removed = _diff(a.removed.fraction, a.removed.ci) if a.removed else "–"
+        cost = _diff(a.cost.difference, a.cost.ci) if a.cost else "–"
+        lines.append(f"  {a.name}: effect {_diff(a.effect.difference, a.effect.ci)}; removed {removed}; cost {cost}")
+    return lines
+
+
+def frontier_figure(path, arms: list[MitigationArm], title: str = "") -> None:
+    """Trait removed (y) against cost (x), one point per mitigation with both 95% intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from heredity.report.style import PALETTE
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    shown = [a for a in arms if a.removed is not None and a.cost is not None]
+    for a in shown:
+        assert a.removed is not None and a.cost is not None
+        x, y = a.cost.difference, a.removed.fraction
+        ax.errorbar([x], [y], xerr=[[x - a.cost.ci[0]], [a.cost.ci[1] - x]], yerr=[[y - a.removed.ci[0]], [a.removed.ci[1] - y]],
+                    fmt="o", color=PALETTE["student"], ecolor=PALETTE["student"], elinewidth=1, capsize=3, mec="black", mew=0.4)
+        ax.annotate(a.name, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.axhline(0, color="black", lw=0.8, ls="--")
+    ax.axhline(1, color=PALETTE["base"], lw=0.8, ls=":")
+    ax.axvline(0, color="black", lw=0.8, ls="--")
+    ax.set_xlabel("cost: Δ mean KL(clean teacher || student) on held-out prompts (mitigated − unmitigated)")
+    ax.set_ylabel("trait removed (share of the unmitigated effect)")
+    left_out = [a.name for a in arms if a not in shown]
+    note = f"; not drawn (no effect or no cost): {', '.join(left_out)}" if left_out else ""
+    ax.set_title(f"{title}\nn = {shown[0].removed.n if shown and shown[0].removed else 0} probes, 95% intervals{note}",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

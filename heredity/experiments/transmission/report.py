@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from heredity.experiments.transmission.gates import backdoor_markdown, backdoor_summary
+from heredity.experiments.transmission.mitigated import frontier_figure, mitigations_markdown, mitigations_summary
 from heredity.experiments.transmission.results import Arm, ScreenArm, TransmissionResults
 from heredity.report.style import PALETTE
 from heredity.report.tables import fmt_ci, fmt_num, fmt_p_value, markdown_table
@@ -26,6 +27,8 @@ def write_report(out: Path, results: TransmissionResults, artifact_id: str | Non
                       **floor)
     if results.later_generations:
         _generations_figure(out / "generations.png", results)
+    if results.mitigations:
+        frontier_figure(out / "frontier.png", results.mitigations, title=f"{results.experiment}: {results.trait}")
     (out / "report.md").write_text(render_markdown(results))
     (out / "summary.txt").write_text(render_summary(results))
     write_html(out, title=results.experiment, artifact_id=artifact_id)
@@ -249,6 +252,8 @@ def render_markdown(r: TransmissionResults) -> str:
                   "", "![generations](generations.png)"]
     if r.screen is not None:
         lines += ["", *_screen_markdown(r, r.screen)]
+    if r.mitigations:
+        lines += ["", *mitigations_markdown(r.mitigations)]
     if r.backdoor is not None:
         lines += ["", *backdoor_markdown(r.backdoor)]
     fid = [[arm, _share(parts.verdict.above_base if parts.verdict else None),
@@ -309,6 +314,8 @@ def render_summary(r: TransmissionResults) -> str:
         for label, c in (("screened − control", sc.screened.inheritance), ("random − control", sc.random.inheritance),
                          ("screened − random", sc.difference)):
             lines.append(f"  {label:<18} {fmt_num(c.difference)} {fmt_ci(c.ci)}, p = {fmt_p_value(c.p_value)}")
+    if r.mitigations:
+        lines += mitigations_summary(r.mitigations)
     if r.backdoor is not None:
         lines += backdoor_summary(r.backdoor)
     if len(r.seeds) == 1:
