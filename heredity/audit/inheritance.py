@@ -23,6 +23,10 @@ from heredity import stats
 from heredity.stats_records import PairedTest
 
 Correction = Literal["holm", "fdr_bh"]
+# A student - control difference below this share of the teacher's shift is no inheritance, however
+# small its p-value: models that barely read the prompt give near-constant per-probe differences, so
+# a paired t-test calls a 1e-10 drift significant (the audit benchmark's negatives showed it).
+MIN_SHARE = 0.01
 CORRECTION_NAMES = {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg"}
 
 
@@ -63,14 +67,18 @@ def correct(results: list[dict], method: Correction = "holm") -> None:
             r[key]["p_adjusted"] = float(a)
 
 
-def verdict(result: dict, alpha: float = 0.05, min_shift: float = 0.0) -> str:
+def verdict(result: dict, alpha: float = 0.05, min_shift: float = 0.0, min_share: float = MIN_SHARE) -> str:
     """One line: "inherited", "not detected", "moved away", or "teacher shows no trait" (the
-    teacher - base difference is not significant, or smaller than ``min_shift``)."""
+    teacher - base difference is not significant, or smaller than ``min_shift``). "inherited" and
+    "moved away" also need |student - control| of at least ``min_share`` of the teacher's shift."""
     tb, sc = result["teacher_minus_base"], result["student_minus_control"]
     if tb["p_adjusted"] >= alpha or tb["difference"] < max(min_shift, 1e-12):
         return f"teacher shows no trait (teacher - base {tb['difference']:+.3g}, adjusted p={tb['p_adjusted']:.2g}): nothing to inherit"
     lo, hi = result["ci"]
     share = f"{result['score']:.1%} of the teacher's shift (95% CI {lo:.1%} to {hi:.1%})"
+    if abs(sc["difference"]) < min_share * tb["difference"]:
+        return (f"not detected: student - control {sc['difference']:+.3g} is below {min_share:.0%} of the teacher's shift "
+                f"({share}), adjusted p={sc['p_adjusted']:.2g}")
     if sc["p_adjusted"] < alpha and sc["difference"] > 0:
         return f"inherited: the student shows {share}, adjusted p={sc['p_adjusted']:.2g}"
     if sc["p_adjusted"] < alpha:
