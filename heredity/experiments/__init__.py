@@ -30,7 +30,8 @@ class ExperimentKind:
 EXPERIMENTS: Registry[ExperimentKind] = Registry("experiment kind")
 
 # Modules that register experiment kinds; imported lazily so `heredity --help` stays fast.
-_MODULES = ["heredity.experiments.mlp", "heredity.experiments.transmission", "heredity.experiments.diffing"]
+_MODULES = ["heredity.experiments.mlp", "heredity.experiments.transmission", "heredity.experiments.diffing",
+            "heredity.experiments.audit_bench"]
 
 
 PLUGIN_GROUP = "heredity.plugins"
