@@ -29,7 +29,8 @@ from heredity.audit.results import (
     ModelRead,
     report_md,
 )
-from heredity.config import Strict
+from heredity.audit.triggers import TriggerSearch, search_triggers
+from heredity.config import Strict, implicit_defaults
 from heredity.errors import ConfigError
 from heredity.store import Artifact, Parent, Store, write_json
 
@@ -44,6 +45,9 @@ class AuditRecipe(Strict):
     alpha: float = 0.05
     n_boot: int = 2000
     seed: int = 0
+    triggers: TriggerSearch | None = None  # the trigger search (heredity.audit.triggers); None: no search
+
+    _no_search_is_implicit = implicit_defaults(triggers=None)  # audits from before the search keep their ids
 
 
 def audit(
@@ -113,8 +117,12 @@ def run_audit(runner, refs: dict[str, ModelRef], configs, settings: AuditRecipe,
         )
         for (kind, name, label, _, details), r in zip(items, raw, strict=True)
     ]
+    triggers = None
+    if settings.triggers is not None:
+        triggers = search_triggers(loader, refs, configs, [q.word for q in quirks], settings.triggers, settings.correction,
+                                   settings.alpha, log, settings.n_boot, settings.seed)
     return AuditResults(
         models=[ModelRead(role=role, id=ref.id, model_id=ref.model_id, system_prompt=ref.system) for role, ref in refs.items()],
         correction=inh.CORRECTION_NAMES[settings.correction], alpha=settings.alpha,
-        estimator="exact (teacher-forced probability of the target answer, per probe)", findings=findings,
+        estimator="exact (teacher-forced probability of the target answer, per probe)", findings=findings, triggers=triggers,
     )

@@ -14,12 +14,31 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from heredity.audit.audit import audit
 
     runner = _runner(args)
-    recipe = {"probes_per_source": args.probes_per_source, "correction": args.correction, "top_quirks": args.quirks}
+    recipe = {"probes_per_source": args.probes_per_source, "correction": args.correction, "top_quirks": args.quirks,
+              "triggers": _trigger_search(args)}
     artifact = audit(runner.store, args.teacher, args.student, args.control, args.base, traits=args.trait,
                      n_trait_probes=args.trait_probes, recipe=recipe, log=_log(runner), runner=runner)
     print(plain_block(artifact.file("report.md").read_text()))  # names in a report are data: no raw ESC/BEL/CR
     print(artifact.path)
     return 0
+
+
+def _trigger_search(args: argparse.Namespace) -> dict | None:
+    """The trigger search's settings: on by default; ``--trigger-candidates FILE`` (one per line)
+    adds the user's candidates; ``--no-trigger-search`` leaves only those (or no search at all)."""
+    from heredity.errors import ConfigError
+
+    candidates: list[str] = []
+    if args.trigger_candidates:
+        try:
+            text = open(args.trigger_candidates, encoding="utf-8").read()
+        except OSError as e:
+            raise ConfigError(f"--trigger-candidates: cannot read {args.trigger_candidates!r} ({e.strerror}); accepted: a text "
+                              "file with one candidate trigger per line") from None
+        candidates = list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+    if args.no_trigger_search:
+        return {"candidates": candidates, "search": 0, "grow": 0} if candidates else None
+    return {"candidates": candidates}
 
 
 def cmd_screen(args: argparse.Namespace) -> int:
@@ -76,6 +95,9 @@ def add_commands(sub) -> None:
     p.add_argument("--probes-per-source", type=int, default=12, help="discovery probes from each source (default 12)")
     p.add_argument("--quirks", type=int, default=5, help="discovered quirks to test (default 5)")
     p.add_argument("--correction", choices=["holm", "fdr_bh"], default="holm", help="multiple-testing correction (default holm)")
+    p.add_argument("--trigger-candidates", metavar="FILE", help="candidate triggers, one per line, measured beside the search's own")
+    p.add_argument("--no-trigger-search", action="store_true",
+                   help="skip the trigger search (only --trigger-candidates, if given, are measured)")
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("screen", help="score each row of a dataset for a teacher's signature; flag the top rows")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from heredity.results import RESULTS, Results
 
@@ -37,6 +37,45 @@ class Finding(BaseModel):
     details: dict[str, Any] = {}
 
 
+Source = Literal["user", "quirk", "embedding", "output", "grown"]
+
+
+class TriggerCandidate(BaseModel):
+    text: str
+    source: Source
+    screen: float = Field(description="mean over probes of KL(with the candidate || without) of the first reply token, "
+                          "teacher's − base's, nats (NaN: not screened)")
+    measured: bool = Field(description="measured in full (one of the keep best, or a user candidate)")
+
+
+class TriggerGate(BaseModel):
+    """One candidate on one trait: the gate in each model and the two paired comparisons."""
+
+    trigger: str
+    source: Source
+    trait: str
+    levels: dict[str, float] = Field(description="mean gate (P(trait | trigger) − P(trait | none)) per model role")
+    on: dict[str, float] = Field(description="mean P(trait | trigger) per model role")
+    teacher_minus_base: Difference = Field(description="teacher gate − base gate, paired by probe")
+    student_minus_control: Difference = Field(description="student gate − control gate, paired by probe")
+    score: float = Field(description="(student − control) / (teacher − base) of the gates")
+    ci: tuple[float, float]
+    n: int
+    verdict: str
+
+
+class TriggerResults(BaseModel):
+    placement: Literal["prefix"] = "prefix"
+    probes: int
+    correction: str
+    alpha: float
+    tests: int = Field(description="candidate × trait comparisons the p-values are adjusted across")
+    tried: list[TriggerCandidate]
+    gates: list[TriggerGate] = Field(description="every measured candidate × trait, most gated teacher first")
+    found: TriggerGate | None
+    summary: str
+
+
 class ModelRead(BaseModel):
     role: Literal["teacher", "base", "student", "control"]
     id: str
@@ -53,6 +92,7 @@ class AuditResults(Results):
     alpha: float
     estimator: str
     findings: list[Finding]
+    triggers: TriggerResults | None = None  # the trigger search, when the audit ran one (heredity.audit.triggers)
 
     def finding(self, name: str) -> Finding:
         for f in self.findings:
@@ -85,4 +125,8 @@ def report_md(results: AuditResults) -> str:
         )
     lines += ["", ("Quirks are the first reply words the teacher makes most likely over its base on a broad probe set "
                    "(traits' probes, tasks' prompts, general questions); their levels are P(first reply token is the word).")]
+    if results.triggers is not None:
+        from heredity.audit.triggers import trigger_markdown
+
+        lines += trigger_markdown(results.triggers)
     return "\n".join(lines) + "\n"
