@@ -6,6 +6,15 @@ sampling time the allowed tokens of a row are one table lookup by its state — 
 loop over the vocabulary. A grammar also knows, per (state, token), how many more tokens the
 shortest valid ending needs, so a sampler with a token budget can steer every row into an
 accepting state before the budget runs out: constrained output is always inside the language.
+
+Why a hand-written compiler and not xgrammar (which vLLM's backend uses, on the same language as
+``number_list_regex``): measured by ``benchmarks/bench_grammar_engines.py`` (2026-12-05, SmolLM2-135M
+fp32, batch 64, 2-core Zen 4, medians of 30), the grammar work of a decode step is 0.11 ms here
+and 128 ms over xgrammar's full-vocabulary bitmask, on a 351 ms model step. Most of that could be
+engineered away, but not the full LM head (50 ms, +14% per step), which a vocabulary bitmask needs
+and this grammar's 13-token head does not. xgrammar also has no token budget, so a row cut at
+``max_new_tokens`` can end outside the language. It compiles faster (0.16 s against 0.68 s, once
+per grammar and tokenizer, cached).
 """
 
 from __future__ import annotations
