@@ -75,8 +75,10 @@ def _open_at(root: str, start_at: float) -> str:
 def test_processes_opening_one_fresh_store_at_once_all_succeed(tmp_path):
     # Regression: switching a new index to WAL from several processes at once failed with
     # "database is locked" (seen in CI with two Ray workers). Six processes, twenty fresh stores.
+    # The first round waits for the workers to start; later ones only for six tasks to be handed
+    # out (milliseconds), so 0.2 s still releases all six at one moment while they spin.
     with multiprocessing.get_context("spawn").Pool(6) as pool:
         for i in range(20):
-            root, start_at = str(tmp_path / f"s{i}"), time.time() + 0.5
+            root, start_at = str(tmp_path / f"s{i}"), time.time() + (1.0 if i == 0 else 0.2)
             outcomes = pool.starmap(_open_at, [(root, start_at)] * 6)
             assert outcomes == ["ok"] * 6, outcomes
