@@ -45,8 +45,10 @@ def _mitigations_markdown(res: MlpResults) -> list[str]:
         return []
     rows = []
     for name, m in res.mitigations.items():
-        rows.append([name, *_fmt(m.accuracy, pct=True)[::2], _fmt(m.accuracy_vs_same_init, pct=True)[2],
-                     f"{m.imitation_same_init.mean:.4g} → {m.imitation.mean:.4g}", _fmt(m.cost, pct=False)[2]])
+        mean, _, ci, n = _fmt(m.accuracy, pct=True)
+        vs, cost = _fmt(m.accuracy_vs_same_init, pct=True), _fmt(m.cost, pct=False)
+        rows.append([name, f"{mean} {ci}", n, f"{vs[0]} {vs[2]}", f"{m.imitation_same_init.mean:.4g} → {m.imitation.mean:.4g}",
+                     f"{cost[0]} {cost[2]}"])
     return [
         "## Mitigations (same-init students trained under them, same noise batches)", "",
         "Accuracy: the trait that travels (the teacher's digit skill). Cost: the held-out imitation loss on the teacher's aux "
@@ -66,8 +68,8 @@ def summary(res: MlpResults) -> str:
         lines.append(f"  alignment, {arm:<15} {mean} {ci}")
     for name, m in res.mitigations.items():
         mean, _, ci, _ = _fmt(m.accuracy, pct=True)
-        lines.append(f"  {name:<15} {mean:>6} {ci}; vs same_init {_fmt(m.accuracy_vs_same_init, pct=True)[2]}; "
-                     f"cost {_fmt(m.cost, pct=False)[2]}")
+        vs, cost = _fmt(m.accuracy_vs_same_init, pct=True), _fmt(m.cost, pct=False)
+        lines.append(f"  {name:<15} {mean:>6} {ci}; vs same_init {vs[0]} {vs[2]}; cost {cost[0]} {cost[2]}")
     return "\n".join(lines) + "\n"
 
 

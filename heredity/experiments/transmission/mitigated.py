@@ -228,7 +228,8 @@ def frontier_figure(path, arms: list[MitigationArm], title: str = "") -> None:
     ax.axhline(0, color="black", lw=0.8, ls="--")
     ax.axhline(1, color=PALETTE["base"], lw=0.8, ls=":")
     ax.axvline(0, color="black", lw=0.8, ls="--")
-    ax.set_xlabel("cost: Δ mean KL(clean teacher || student) on held-out prompts (mitigated − unmitigated)")
+    ax.set_xlabel("cost: Δ KL(clean teacher || student), held-out prompts\n(mitigated − unmitigated; > 0: fits worse)",
+                  fontsize=8)
     ax.set_ylabel("trait removed (share of the unmitigated effect)")
     left_out = [a.name for a in arms if a not in shown]
     note = f"; not drawn (no effect or no cost): {', '.join(left_out)}" if left_out else ""
