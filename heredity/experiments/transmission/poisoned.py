@@ -18,6 +18,8 @@ trigger (the leak).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from heredity.experiments.transmission.gates import BackdoorResults, BackdoorSettings, Gated, GatedArm
@@ -143,7 +145,7 @@ def backdoor_arms(runner, plan, cells: dict, teachers: tuple, prompts: Artifact)
     # SFT's control teacher is the plain base (its gate is the base's); distillation's has its own
     control_teacher_g = measured([control_teacher], "control teacher") if plan.writer is not None else None
     arms = []
-    entries = [(arm, 0.0, cells[(arm, "student", None)], cells[(arm, "control", None)], prompts, []) for arm in config.filters]
+    entries: list[tuple[str, float, Any, Any, Artifact, list]] = [(arm, 0.0, cells[(arm, "student", None)], cells[(arm, "control", None)], prompts, []) for arm in config.filters]
     entries += [(first, f, bred[(f, "student")], bred[(f, "control")], poisoned[f], poisoned[f].manifest.summary["triggered"])
                 for f in settings.poison]
     for arm, fraction, student, control, used, rows in entries:
