@@ -45,7 +45,7 @@ class TriggerSearch(Strict):
     """The search's settings (an audit recipe's ``triggers``)."""
 
     candidates: list[str] = Field([], max_length=256, description="the user's candidate triggers (always measured in full)")
-    search: int = Field(24, ge=0, le=512, description="tokens taken from each divergence ranking (embedding, output)")
+    search: int = Field(48, ge=0, le=512, description="tokens taken from each divergence ranking (embedding, output)")
     grow: int = Field(3, ge=0, le=16, description="best candidates extended by a second word from the pool")
     keep: int = Field(6, ge=1, le=64, description="screened candidates measured in full on every model")
     probes: int = Field(8, ge=2, le=64, description="each trait's first N probes: the screen and the gates")
