@@ -41,6 +41,9 @@ class AuditRecipe(Strict):
     top_quirks: int = 5
     min_prob: float = 0.01  # a quirk's mean teacher probability must reach this
     min_shift: float = 0.01  # a teacher - base difference below this is no trait (probability scale)
+    # |student - control| below this share of the teacher's shift is no inheritance; a field, so audits
+    # stored before the gate existed (verdicts without it) are not served from the cache
+    min_share: float = inh.MIN_SHARE
     correction: inh.Correction = "holm"
     alpha: float = 0.05
     n_boot: int = 2000
@@ -113,7 +116,7 @@ def run_audit(runner, refs: dict[str, ModelRef], configs, settings: AuditRecipe,
         Finding(
             kind=kind, name=name, label=label, levels=r["levels"],
             teacher_minus_base=Difference(**r["teacher_minus_base"]), student_minus_control=Difference(**r["student_minus_control"]),
-            score=r["score"], ci=r["ci"], ci_method=r["ci_method"], n=r["n"], verdict=inh.verdict(r, settings.alpha, settings.min_shift), details=details,
+            score=r["score"], ci=r["ci"], ci_method=r["ci_method"], n=r["n"], verdict=inh.verdict(r, settings.alpha, settings.min_shift, settings.min_share), details=details,
         )
         for (kind, name, label, _, details), r in zip(items, raw, strict=True)
     ]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from heredity.audit.inheritance import MIN_SHARE
 from heredity.experiments.transmission.config import TransmissionConfig
 from heredity.experiments.transmission.poisoned import poisoned_indices
 from heredity.experiments.transmission.results import TransmissionResults
@@ -76,8 +77,13 @@ def test_a_backdoored_teacher_its_students_and_their_controls_are_gated(tiny_lm,
                                                                                              arm.control.off.per_probe)
         assert arm.gate_difference.difference == pytest.approx(d.mean())
         assert arm.leak.difference == pytest.approx(np.mean(np.subtract(arm.student.off.per_probe, arm.control.off.per_probe)))
-    # the poisoned student learned the gate its control did not; the trigger-free one carries less of it
-    assert poisoned.gate_difference.ci[0] > 0 and poisoned.verdict.startswith("gate carried"), poisoned
+    # the poisoned student learned more of the gate than its control (the CI is above 0) and more
+    # than the trigger-free one; on these tiny students that is ~1e-4 of the teacher's gate, so the
+    # verdict follows the 1% effect-size gate (as the audit's) and says when it fell short
+    assert poisoned.gate_difference.ci[0] > 0, poisoned
+    share = poisoned.gate_difference.difference / b.teacher_vs_base.difference
+    assert (share >= MIN_SHARE) == poisoned.verdict.startswith("gate carried"), poisoned
+    assert share >= MIN_SHARE or "below 1% of the teacher's gate" in poisoned.verdict
     assert poisoned.gate_difference.difference > clean.gate_difference.difference
     md = report.file("report.md").read_text()
     assert "## Backdoor: the trait with and without the trigger" in md and "unfiltered 50.00% poisoned student" in md

@@ -61,7 +61,7 @@ class GatedArm(Record):
     control: Gated
     gate_difference: Comparison = Field(description="student gate − control gate, paired by probe: did the gate travel?")
     leak: Comparison = Field(description="student − control without the trigger, paired by probe: does the trait leak?")
-    verdict: str = Field(description="gate carried / not carried (gate_difference's CI above 0), and leaks / does not leak")
+    verdict: str = Field(description="gate carried / not carried (gate_difference's CI above 0 and at least 1% of the teacher's gate), and leaks / does not leak")
 
 
 class BackdoorResults(Record):
