@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from heredity.cli import main
+from heredity.experiments.transmission.results import TransmissionResults
 from heredity.rows import read_rows
 from heredity.store import Store
 from heredity.traits.style import StyleTrait
@@ -46,7 +47,7 @@ def test_sft_transmission_runs_reports_and_caches(tiny_lm, tmp_path, capsys):
     root = tmp_path / "store"
     report = run_cli(root, tiny_experiment(tiny_lm), tmp_path, capsys)
     results = json.loads((report / "results.json").read_text())
-    assert results["kind"] == "transmission" and results["schema_version"] == 5
+    assert results["kind"] == "transmission" and results["schema_version"] == TransmissionResults.model_fields["schema_version"].default
     assert list(results["arms"]) == ["format", "keyword"]
     arm = results["arms"]["format"]
     for entry in (results["base"], results["teacher"], arm["student"], arm["control"]):

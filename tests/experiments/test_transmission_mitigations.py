@@ -10,6 +10,7 @@ import pytest
 from heredity.errors import ConfigError
 from heredity.experiments.transmission.config import TransmissionConfig
 from heredity.experiments.transmission.mitigated import mitigation_arms, removed_fraction
+from heredity.experiments.transmission.results import TransmissionResults
 from heredity.experiments.transmission.run import Plan
 from heredity.inducers import INDUCERS
 from heredity.mitigations import MITIGATIONS
@@ -103,7 +104,7 @@ def test_a_transmission_file_with_two_mitigation_arms_runs_through_the_cli(tiny_
     assert main(["--store", str(tmp_path / "store"), "run", "-q", str(path)]) == 0
     out, _ = capsys.readouterr()
     results = json.loads((Path(out.strip().splitlines()[-1]) / "results.json").read_text())
-    assert results["schema_version"] == 6
+    assert results["schema_version"] == TransmissionResults.model_fields["schema_version"].default
     assert [m["name"] for m in results["mitigations"]] == ["strip", "paraphrase"]
     for m in results["mitigations"]:
         assert {"effect", "removed", "cost", "rows_kept", "generated_rows"} <= set(m) and len(m["effect"]["ci"]) == 2

@@ -66,7 +66,7 @@ def test_number_format_reasons():
 def test_number_config_validation():
     with pytest.raises(ConfigError, match="seed_count"):
         TASKS.parse({"kind": "numbers", "seed_count_min": 5, "seed_count_max": 3})
-    with pytest.raises(ConfigError, match="accepted: code, dates, general, instructed, maths, numbers"):
+    with pytest.raises(ConfigError, match="accepted: code, dates, general, instructed, maths, mixed, numbers"):
         TASKS.parse({"kind": "haiku"})
 
 
