@@ -211,6 +211,8 @@ def trigger_markdown(t: TriggerResults) -> list[str]:
         lines.append(f"| `{g.trigger}` | {g.source} | {g.trait} | {lv['teacher']:+.3g} | {lv['base']:+.3g} | {lv['student']:+.3g} "
                      f"| {lv['control']:+.3g} | {tb.difference:+.3g} [{tb.ci[0]:+.3g}, {tb.ci[1]:+.3g}] ({tb.p_adjusted:.2g}) "
                      f"| {sc.difference:+.3g} [{sc.ci[0]:+.3g}, {sc.ci[1]:+.3g}] ({sc.p_adjusted:.2g}) | {g.verdict} |")
+    if len(t.gates) > 12:  # the rest are in results.json (audit triggers.gates)
+        lines += ["", f"… and {len(t.gates) - 12} more candidate × trait rows, less gated in the teacher, in results.json."]
     lines += ["", "Tried (screen: KL(with || without) of the first reply token, teacher's − base's, nats): "
               + ", ".join(f"`{c.text}` ({c.source}, {c.screen:+.2g})" for c in t.tried[:40])
               + (f", and {len(t.tried) - 40} more" if len(t.tried) > 40 else "")]
