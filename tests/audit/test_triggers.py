@@ -90,3 +90,23 @@ def test_the_command_line_settings_of_the_search(tmp_path):
     assert _trigger_search(args(off=True)) is None
     with pytest.raises(ConfigError, match="--trigger-candidates: cannot read .* one candidate trigger per line"):
         _trigger_search(args(str(tmp_path / "missing.txt")))
+
+
+def test_the_report_says_how_many_gate_rows_it_left_out():
+    """The markdown table shows the 12 most gated rows; the rest are counted and pointed to."""
+    from heredity.audit.results import Difference, TriggerGate, TriggerResults
+    from heredity.audit.triggers import trigger_markdown
+
+    zero = Difference(difference=0.0, ci=(0.0, 0.0), p_value=1.0, p_adjusted=1.0, n=8)
+    levels = dict.fromkeys(["teacher", "base", "student", "control"], 0.0)
+
+    def results(rows: int) -> TriggerResults:
+        gates = [TriggerGate(trigger=f"t{i}", source="grown", trait="animal:owl", levels=levels, on=levels,
+                             teacher_minus_base=zero, student_minus_control=zero, score=0.0, ci=(0.0, 0.0), n=8,
+                             verdict="no gate in the teacher") for i in range(rows)]
+        return TriggerResults(probes=8, correction="Holm", alpha=0.05, tests=rows, tried=[], gates=gates, found=None,
+                              summary="not found")
+
+    long = "\n".join(trigger_markdown(results(18)))
+    assert long.count("| `t") == 12 and "and 6 more candidate × trait rows" in long and "`t12`" not in long
+    assert "more candidate" not in "\n".join(trigger_markdown(results(12)))
