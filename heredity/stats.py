@@ -54,6 +54,14 @@ def icc_binary(successes: ArrayLike, trials: ArrayLike) -> float:
     return float(min(1.0, max(0.0, (msb - msw) / denominator)))
 
 
+def wilson(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """The Wilson interval of successes / trials (statsmodels' ``proportion_confint``)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = proportion_confint(successes, trials, alpha=1 - level, method="wilson")
+    return float(lo), float(hi)
+
+
 def clustered_wilson(successes: ArrayLike, trials: ArrayLike, level: float = 0.95) -> ClusteredRate:
     """Wilson interval for a rate whose draws are clustered by probe.
 

@@ -75,13 +75,6 @@ class Leakage(Record):
     at: list[LeakageAt]
 
 
-def _wilson(k: int, n: int) -> Interval:
-    from statsmodels.stats.proportion import proportion_confint
-
-    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
-    return float(lo), float(hi)
-
-
 def topic_match(flagged: Collection[int], topics: Mapping[int, str | None], topic: str) -> TopicMatch:
     """Precision and recall of the row ids ``flagged`` against the rows whose topic is ``topic``
     (``topics``: every row's id to its topic), with Wilson intervals and the hypergeometric
@@ -96,8 +89,8 @@ def topic_match(flagged: Collection[int], topics: Mapping[int, str | None], topi
     hits = sum(topics[i] == topic for i in flagged)
     return TopicMatch(
         topic=topic, hits=hits, rows=rows, on_topic=on_topic, n=n,
-        precision=hits / rows if rows else 0.0, precision_ci=_wilson(hits, rows) if rows else (0.0, 1.0),
-        recall=hits / on_topic if on_topic else None, recall_ci=_wilson(hits, on_topic) if on_topic else None,
+        precision=hits / rows if rows else 0.0, precision_ci=stats.wilson(hits, rows) if rows else (0.0, 1.0),
+        recall=hits / on_topic if on_topic else None, recall_ci=stats.wilson(hits, on_topic) if on_topic else None,
         base_rate=on_topic / n, p_value=float(hypergeom.sf(hits - 1, n, on_topic, rows)),
     )
 
@@ -134,7 +127,7 @@ def leakage(scores_a: Mapping[int, float], scores_b: Sequence[float], sets: Mapp
         at.append(LeakageAt(
             fraction=fraction, flagged=summary([scores_a[i] for i in flagged]), rest=summary([scores_a[i] for i in rest]),
             rest_marked=len(rest_marked), rest_marked_share=len(rest_marked) / len(rest) if rest else 0.0,
-            rest_marked_ci=_wilson(len(rest_marked), len(rest)) if rest else (0.0, 1.0),
+            rest_marked_ci=stats.wilson(len(rest_marked), len(rest)) if rest else (0.0, 1.0),
             rest_marked_by_topic=dict(Counter(str(topics.get(i)) for i in rest_marked)) if topics else {},
         ))
     by_topic = {}

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict
 from heredity.config import Strict
 from heredity.errors import ConfigError
 from heredity.registry import PickedByKind, Registry
+from heredity.stats import wilson
 
 
 @dataclass(frozen=True)
@@ -141,13 +142,6 @@ class Agreement(BaseModel):
     details: dict = {}
 
 
-def _wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    from statsmodels.stats.proportion import proportion_confint
-
-    lo, hi = proportion_confint(k, n, alpha=1 - level, method="wilson")
-    return float(lo), float(hi)
-
-
 def _fisher(r: float, n: int, level: float = 0.95) -> tuple[float, float]:
     from scipy import stats
 
@@ -168,7 +162,7 @@ def agreement(judge: Judge, held_out: bool | None = None) -> Agreement:
     details = {"mean_score": float(scores.mean()), "mean_label": float(labels.mean())}
     if rubric.binary():
         right = int(((scores >= rubric.threshold) == (labels >= rubric.threshold)).sum())
-        metric, value, ci = "accuracy", right / n, _wilson(right, n)
+        metric, value, ci = "accuracy", right / n, wilson(right, n)
     else:
         r = float(np.corrcoef(scores, labels)[0, 1]) if scores.std() > 0 else 0.0
         metric, value, ci = "pearson", r, _fisher(r, n)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from heredity import stats
 from heredity.experiments.audit_bench.results import Metric, OrganismResult
 
 WILSON = "proportion, 95% Wilson interval (statsmodels proportion_confint)"
@@ -38,12 +39,9 @@ def auc_metric(positives: Sequence[float], negatives: Sequence[float], resamples
 
 
 def proportion(successes: int, trials: int, what: str) -> Metric:
-    from statsmodels.stats.proportion import proportion_confint
-
     if trials == 0:
         return Metric(value=None, ci=None, n=0, method=f"{what}; {WILSON}; nothing to count", count=0)
-    lo, hi = proportion_confint(successes, trials, alpha=0.05, method="wilson")
-    return Metric(value=successes / trials, ci=(float(lo), float(hi)), n=trials, method=f"{what}; {WILSON}", count=successes)
+    return Metric(value=successes / trials, ci=stats.wilson(successes, trials), n=trials, method=f"{what}; {WILSON}", count=successes)
 
 
 def metrics(organisms: list[OrganismResult], resamples: int = 2000) -> dict[str, Metric]:
