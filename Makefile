@@ -44,11 +44,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/mypy
 
+# One pytest-xdist worker per core (at most 4: each holds a model or two in memory), a file's
+# tests on one worker so its module fixtures are built once; tests/conftest.py gives each worker
+# its share of torch's threads. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= $(shell $(PY) -c "import os; print(min(4, len(os.sched_getaffinity(0))))")
+TEST_PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: $(STAMP) browser lint
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q --durations=25 $(TEST_PARALLEL)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" $(TEST_PARALLEL)
 
 # Generated docs: the catalog of every registered name and the results schemas (tests fail when stale).
 docs: $(STAMP)

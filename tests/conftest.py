@@ -3,6 +3,7 @@ initialised Llama that uses SmolLM2's real tokenizer (for fast mechanics tests).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,19 @@ import pytest
 from heredity.models.loading import ModelSource
 from heredity.steps.models import import_base
 from heredity.store import Store
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (``make test`` runs one worker per core), each worker gets its share of
+    the cores: torch's default (every core per process) would oversubscribe them, and the
+    subprocesses the CLI tests start inherit the same share through ``OMP_NUM_THREADS``."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        threads = max(1, len(os.sched_getaffinity(0)) // int(workers))
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 @pytest.fixture
@@ -24,10 +38,14 @@ def lm_store(tmp_path_factory):
     ``HEREDITY_TEST_LM_STORE=/some/dir`` keeps that store between sessions, so running one test
     file at a time does not convert SmolLM2 again each time (the store is content-addressed: a
     stale or tampered artifact there is refused, not reused)."""
-    import os
-
     kept = os.environ.get("HEREDITY_TEST_LM_STORE")
-    return Store(Path(kept) if kept else tmp_path_factory.mktemp("lm") / "store")
+    if kept:
+        return Store(Path(kept))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # one store for all workers (beside their own temp folders): each model is converted or
+        # trained once, the others wait on the store's per-artifact lock and reuse it
+        return Store(tmp_path_factory.getbasetemp().parent / "lm" / "store")
+    return Store(tmp_path_factory.mktemp("lm") / "store")
 
 
 @pytest.fixture(scope="session")
