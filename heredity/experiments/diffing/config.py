@@ -10,11 +10,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from heredity.config import Strict, implicit_defaults
+from heredity.config import Strict, implicit_defaults, plugin
 from heredity.diffing import design
 from heredity.diffing.flip import AnyScorer
 from heredity.filters import AnyFilter
 from heredity.inducers import AnyInducer
+from heredity.mitigations import MITIGATIONS
 from heredity.models.loading import ModelSource
 from heredity.models.recipe import TrainRecipe
 from heredity.steps.rollouts import GenerationSettings
@@ -81,6 +82,13 @@ class Pipeline(Strict):
     prompts: PromptSet = Field(..., description="the SFT prompts the teacher answers")
     teacher: Teacher = Field(..., description="who writes the completions")
     filters: list[AnyFilter] = Field([], description="filters applied to the teacher's rollouts, in order")
+    mitigations: list[plugin(MITIGATIONS)] = Field(  # type: ignore[valid-type]
+        [], max_length=4, description="mitigations (heredity.mitigations) of the teacher's rows, part of the filter factor: "
+        "data mitigations (paraphrase, ensemble, adversarial-filter, filters) rewrite, re-draw or drop the rows, in order, "
+        "before the filters; one loss mitigation (divergence-mask) changes what the student's loss sees "
+        "(e.g. [{kind: paraphrase}])")
+
+    _no_mitigations_is_implicit = implicit_defaults(mitigations=[])  # files without mitigations keep their ids
 
 
 class Students(Strict):
@@ -121,9 +129,13 @@ class Flip(Strict):
                               "by a copy of a kept row of A, so drop and swap train as many steps and differ in content only")
 
     arms: bool = Field(True, description="train the swap, drop and random arms; false: only rank the rows and check the "
-                                         "found sets against the prompts' topics, with the leakage (no student trained)")
+                                         "found sets against the prompts' topics, with the leakage (no arm trained)")
+    leak_student: bool = Field(
+        False, description="where a drop leaves the behaviour: train a student on the leaking rows alone (teacher A's rows "
+                           "outside the found set at test_fraction that score above the leakage cut) beside a control trained "
+                           "on teacher B's rows of the same prompts, and report both and their difference paired by probe")
 
-    _implicit = implicit_defaults(drop="remove", arms=True)  # report ids from before these options stay
+    _implicit = implicit_defaults(drop="remove", arms=True, leak_student=False)  # report ids from before these options stay
 
     @model_validator(mode="after")
     def _test_fraction_in_grid(self):
@@ -157,9 +169,9 @@ class DiffingConfig(Strict):
             "base": lambda p: p.base.model_dump(mode="json"),
             "prompts": lambda p: p.prompts.model_dump(mode="json"),
             "teacher": lambda p: p.teacher.model_dump(mode="json"),
-            "filter": lambda p: [f.model_dump(mode="json") for f in p.filters],
+            "filter": lambda p: ([f.model_dump(mode="json") for f in p.filters], [m.model_dump(mode="json") for m in p.mitigations]),
         }
-        field = {"base": "base", "prompts": "prompts", "teacher": "teacher", "filter": "filters"}
+        field = {"base": "base", "prompts": "prompts", "teacher": "teacher", "filter": "filters/mitigations"}
         for factor in design.FACTORS:
             same = parts[factor](self.a) == parts[factor](self.b)
             if factor in self.factors and same:
@@ -172,7 +184,36 @@ class DiffingConfig(Strict):
                     f"would be pipeline B: add {factor!r} to factors or make them equal")
         if self.path_order is not None and sorted(self.path_order) != sorted(self.factors):
             raise ValueError(f"path_order: {self.path_order} must list each of factors {self.factors} once")
+        self._mitigations_fit()
         for what in ("interpolation", "flip"):
             if getattr(self, what) is not None and "teacher" not in self.factors:
                 raise ValueError(f"{what}: swaps teacher rollouts, so it needs 'teacher' in factors")
         return self
+
+    def _mitigations_fit(self) -> None:
+        """A diffing cell trains its student with the one student recipe (``steps.student``): data mitigations and
+        loss mitigations that recipe honours are accepted; update mitigations (gradient projection) are refused."""
+        from heredity.students import STUDENT_KINDS
+
+        distill = STUDENT_KINDS.get(self.students.train.mode).needs_teacher
+        for side in ("a", "b"):
+            pipe: Pipeline = getattr(self, side)
+            names = [m.name for m in pipe.mitigations]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"{side}.mitigations: {', '.join(map(repr, twice))} given twice; give each its own label")
+            losses = []
+            for k, m in enumerate(pipe.mitigations):
+                acts_on = m.acts_on_in(distill)
+                if acts_on not in ("data", "loss"):
+                    raise ValueError(f"{side}.mitigations.{k}: {m.kind} acts on the {acts_on}, which a diffing cell's student "
+                                     "does not support; accepted: data mitigations (paraphrase, ensemble, adversarial-filter, "
+                                     "filters) and loss mitigations (divergence-mask; ensemble when distilling)")
+                if acts_on == "loss":
+                    losses.append(m.kind)
+                    if self.students.train.mode not in ("sft", "distill"):
+                        raise ValueError(f"{side}.mitigations.{k}: {m.kind} changes the loss, which the sft and distill "
+                                         f"student kinds honour; students.train.mode is {self.students.train.mode!r}")
+            if len(losses) > 1:
+                raise ValueError(f"{side}.mitigations: {len(losses)} loss mitigations ({', '.join(losses)}); a student trains "
+                                 "with one loss: accepted at most one")

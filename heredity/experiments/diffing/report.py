@@ -66,7 +66,26 @@ def _trait_section(d: TraitDiff, factors: list[str], flip_drop: str | None = Non
             lines.append(f"- swap − drop at {t.fraction:g}: {fmt_num(t.difference)} {fmt_ci(t.ci)}, p = {fmt_p_value(t.p_value)} "
                          f"(Holm {fmt_p_value(t.p_holm)}), n = {t.n} probes{seeds}")
         lines.append("")
+    if d.leak_student is not None:
+        lines += _leak_lines(d)
     return lines
+
+
+def _leak_lines(d: TraitDiff) -> list[str]:
+    lk = d.leak_student
+    assert lk is not None
+    head = f"### Leakage's own student: teacher A's leaking rows alone (outside the {lk.fraction:g} set, above the cut)"
+    if lk.student is None or lk.control_score is None:
+        return [head, "", f"No row outside the {lk.fraction:g} set scores above the cut: nothing leaks, no student trained.", ""]
+    seeds = (f"; over {lk.seeds} seeds and the probes {fmt_ci(lk.seeds_ci)}, bootstrap p = {fmt_p_value(lk.seeds_p)}"
+             if lk.seeds_ci is not None else "")
+    return [head, "", f"{lk.rows} rows; the control learnt {lk.control} (as many rows and steps; only the teacher differs).", "",
+            markdown_table(["student", "rows", "score", "95% CI", "n probes", "seeds"],
+                           [["leaking rows of A", lk.rows, fmt_num(lk.student.p), fmt_ci(lk.student.ci), lk.student.n, lk.student.seeds],
+                            ["control: B's rows", lk.rows, fmt_num(lk.control_score.p), fmt_ci(lk.control_score.ci),
+                             lk.control_score.n, lk.control_score.seeds]]), "",
+            f"- leak student − control: {fmt_num(lk.difference)} {fmt_ci(lk.ci)}, p = {fmt_p_value(lk.p_value)}, paired over "
+            f"n = {lk.n} probes{seeds}", ""]
 
 
 def render_markdown(r: DiffingResults, figures: list[str]) -> str:
@@ -77,6 +96,10 @@ def render_markdown(r: DiffingResults, figures: list[str]) -> str:
         lines += [f"On the log scale a probe that read exactly 0 (the estimator skipped every form below its "
                   f"first-token cut) counts as {r.log_floor:.2g}, the largest mass skipped in any cell: one floor "
                   f"for the whole grid.", ""]
+    for lvl, described in r.mitigations.items():
+        lines += [f"Pipeline {lvl}'s filter level mitigates its rows: {'; '.join(described)}."]
+    if r.mitigations:
+        lines += [""]
     lines += [f"![{name}]({name})" for name in figures] + [""]
     if r.also:
         lines += _side_by_side(r)
@@ -141,6 +164,10 @@ def render_summary(r: DiffingResults) -> str:
     if r.flip_test is not None:
         t = r.flip_test
         lines.append(f"  swap − drop at {t.fraction:g}: {fmt_num(t.difference)} {fmt_ci(t.ci)}, p = {fmt_p_value(t.p_value)}")
+    if r.leak_student is not None and r.leak_student.difference is not None:
+        lk = r.leak_student
+        lines.append(f"  leaking rows' student − control ({lk.rows} rows): {fmt_num(lk.difference)} {fmt_ci(lk.ci)}, "
+                     f"p = {fmt_p_value(lk.p_value)}")
     for d in r.also.values():
         lines.append(f"{d.trait}: gap B − A {fmt_num(d.gap.value)} {fmt_ci(d.gap.ci)}")
         for f, s in d.attribution.shapley.items():

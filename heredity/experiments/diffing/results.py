@@ -62,7 +62,27 @@ class FlipTest(Record):
     seeds_p: float | None = Field(None, description="two-sided bootstrap p of swap − drop = 0, seeds and probes resampled")
 
 
-SCHEMA_VERSION: Final = 1
+class LeakStudent(Record):
+    """Where a drop's leftover behaviour comes from: a student trained on the leaking rows alone
+    (teacher A's rows outside the found set that score above the leakage cut), against a control
+    trained on teacher B's rows of the same prompts (as many rows, as many steps, the same base
+    and recipe: only the teacher differs)."""
+
+    fraction: float = Field(description="the found set whose leftover rows these are (flip.test_fraction)")
+    rows: int = Field(description="leaking rows: outside the found set, above the cut (0: nothing leaks, no student trained)")
+    control: str = Field("teacher B's rows of the same prompts", description="what the control student learnt from")
+    student: Score | None = Field(None, description="the student on the leaking rows alone, over seeds and probes")
+    control_score: Score | None = Field(None, description="the control student, over seeds and probes")
+    difference: float | None = Field(None, description="student − control, mean over probes (paired by probe)")
+    ci: Interval | None = Field(None, description="95% paired t-interval over probes")
+    p_value: float | None = None
+    n: int | None = Field(None, description="probes")
+    seeds: int | None = Field(None, description="student seeds in each arm (seed s trained in both)")
+    seeds_ci: Interval | None = Field(None, description="95% interval from the bootstrap over seeds and probes (two seeds or more)")
+    seeds_p: float | None = None
+
+
+SCHEMA_VERSION: Final = 2  # 2: leak_student (a student on the leaking rows alone), mitigations per pipeline
 
 
 class TraitDiff(GridAttribution):
@@ -73,6 +93,8 @@ class TraitDiff(GridAttribution):
     flip: list[FlipArm] | None = None
     flip_test: FlipTest | None = Field(None, description="at the pre-registered fraction (flip.test_fraction)")
     flip_tests: list[FlipTest] | None = Field(None, description="one per fraction of the grid, Holm-adjusted")
+    leak_student: LeakStudent | None = Field(None, description="flip.leak_student: the leaking rows' own student against "
+                                                                "its control")
     log_floor: float | None = Field(None, description="scale log: the value every exact per-probe 0 of the grid and its arms "
                                                       "stands for (the largest mass the estimator skipped in any cell)")
 
@@ -84,7 +106,7 @@ class TraitDiff(GridAttribution):
 
 @RESULTS.register("diffing")
 class DiffingResults(TraitDiff, Results):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     kind: Literal["diffing"] = "diffing"
     name: str
     factors: list[str]
@@ -96,6 +118,8 @@ class DiffingResults(TraitDiff, Results):
     flip_sets: list[FlipSet] | None = Field(
         None, description="the flip set found at each fraction (the finder never sees a topic), against every topic the "
                           "prompts' task labels: precision and recall with Wilson intervals, against a random subset")
+    mitigations: dict[str, list[str]] = Field(
+        {}, description="per pipeline (A, B) with mitigations in its filter level, what each changes (describe())")
     leakage: Leakage | None = Field(
         None, description="teacher A's signature outside each found set: the rows a drop keeps that score above the "
                           "95th percentile of the scorer on teacher B's rows")
@@ -143,6 +167,23 @@ def flip_tests(arms: Mapping[float, tuple[Sequence[float] | np.ndarray, Sequence
     if finite.any():
         holm[finite] = multipletests(p[finite], method="holm")[1]
     return [t.model_copy(update={"p_holm": float(h)}) for t, h in zip(tests, holm, strict=True)]
+
+
+def leak_student(fraction: float, rows: int, student: np.ndarray | None, control: np.ndarray | None, *,
+                 draws: int = 2000, seed: int = 0, bounded: bool = True) -> LeakStudent:
+    """The leaking rows' student against its control, each ``[seeds, probes]`` (None: no leaking
+    row, nothing trained): both scores with the bootstrap over seeds and probes, and student −
+    control paired by probe (t-test), and over seeds and probes when there are two seeds or more."""
+    from heredity.diffing.attribution import resampled_score
+
+    if student is None or control is None:
+        return LeakStudent(fraction=fraction, rows=rows)
+    s2, c2 = np.atleast_2d(np.asarray(student, dtype=float)), np.atleast_2d(np.asarray(control, dtype=float))
+    t = over_seeds(flip_test(s2.mean(axis=0), c2.mean(axis=0), fraction), s2, c2, draws=draws, seed=seed)
+    return LeakStudent(
+        fraction=fraction, rows=rows, student=resampled_score(s2, draws=draws, seed=seed, bounded=bounded),
+        control_score=resampled_score(c2, draws=draws, seed=seed, bounded=bounded), difference=t.difference, ci=t.ci,
+        p_value=t.p_value, n=t.n, seeds=t.seeds, seeds_ci=t.seeds_ci, seeds_p=t.seeds_p)
 
 
 def interpolation(curves: Mapping[str, Mapping[float, np.ndarray]], *, draws: int = 2000, seed: int = 0,

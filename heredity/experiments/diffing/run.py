@@ -26,9 +26,11 @@ from heredity.experiments.diffing.results import (
     DiffingResults,
     FlipArm,
     InterpolationPoint,
+    LeakStudent,
     Score,
     TraitDiff,
     flip_tests,
+    leak_student,
 )
 from heredity.measure import log_floor
 from heredity.models.loading import ModelSource
@@ -45,8 +47,9 @@ from heredity.steps.teacher import generator
 from heredity.store import Artifact
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
-REPORT_VERSION = 4  # 2: effects_model; interpolation endpoints are the grid cells. 3: log_floor, flip_drop.
-# 4: flip_sets (topic precision / recall), leakage, swap − drop over seeds, behaviours side by side
+REPORT_VERSION = 5  # 2: effects_model; interpolation endpoints are the grid cells. 3: log_floor, flip_drop.
+# 4: flip_sets (topic precision / recall), leakage, swap − drop over seeds, behaviours side by side.
+# 5: leak_student, mitigations per pipeline (results schema 2)
 LEVELS = ("A", "B")
 
 
@@ -55,6 +58,7 @@ class Grid:
 
     def __init__(self, config: DiffingConfig, runner: Runner):
         self.config = config
+        self.runner = runner  # a cell whose filter level has mitigations makes its rows when its spec is drawn
         pipes = {"A": config.a, "B": config.b}
         self.pipes = pipes
         self.bases = {lvl: self._base(runner, p.base, lvl) for lvl, p in pipes.items()}
@@ -82,13 +86,54 @@ class Grid:
     def spec(self, cell: dict, name: str, *, data: Artifact | None = None, seeds=None) -> CellSpec:
         c, lv = self.config, (lambda f: self.level(cell, f))
         task = self.pipes[lv("prompts")].prompts.task
+        base, teacher, prompts = self.bases[lv("base")], self.teachers[lv("teacher")], self.prompts[lv("prompts")]
+        rollouts = c.generation.recipe(task)
+        pipe = self.pipes[lv("filter")]
+        filters, student, others = list(pipe.filters), StudentRecipe(train=c.students.train, task=task), ()
+        if pipe.mitigations:
+            data, extra, student, others = self._mitigate(pipe.mitigations, name, base, teacher, prompts, rollouts, data, student)
+            filters += extra
         return CellSpec(
-            name=name, base=self.bases[lv("base")], teacher=self.teachers[lv("teacher")], prompts=self.prompts[lv("prompts")],
-            rollouts=c.generation.recipe(task),
-            dataset=DatasetRecipe(filters=self.pipes[lv("filter")].filters, task=task, trait=c.traits[0]),
-            student=StudentRecipe(train=c.students.train, task=task), seeds=tuple(seeds or c.students.seeds),
-            measures=self.measures, data=data,
+            name=name, base=base, teacher=teacher, prompts=prompts, rollouts=rollouts,
+            dataset=DatasetRecipe(filters=filters, task=task, trait=c.traits[0]),
+            student=student, seeds=tuple(seeds or c.students.seeds), measures=self.measures, data=data, others=others,
         )
+
+    def rollouts(self, cell: dict) -> Artifact:
+        """The cell's teacher's own rollouts of its prompts (before any mitigation), as ``cell.breed`` makes them."""
+        from heredity.steps.rollouts import make_rollouts
+
+        teacher, prompts = self.teachers[self.level(cell, "teacher")], self.level(cell, "prompts")
+        return make_rollouts(self.runner, teacher, self.prompts[prompts], self.config.generation.recipe(self.pipes[prompts].prompts.task),
+                             name=f"{teacher.manifest.name} rollouts")
+
+    def _mitigate(self, mitigations, name: str, base, teacher, prompts, rollouts, data, student):
+        """The filter level's mitigations, as a transmission mitigation arm applies them
+        (``experiments.transmission.mitigated``): data mitigations turn the cell's rows (its
+        teacher's rollouts, or the patched rows it was given) into the rows it learns from, in
+        order, and may add filters after the pipeline's own; a loss mitigation goes into the
+        student's recipe. The traited teacher a mitigation contrasts with is pipeline A's."""
+        from dataclasses import replace
+
+        from heredity.mitigations import ArmData
+        from heredity.steps.rollouts import make_rollouts
+        from heredity.students import STUDENT_KINDS
+
+        runner = self.runner
+        rows = data or make_rollouts(runner, teacher, prompts, rollouts, name=f"{teacher.manifest.name} rollouts")
+        arm = ArmData(rows=rows, teacher=teacher, base=base, traited=self.teachers["A"], prompts=prompts, rollouts=rollouts,
+                      name=name)
+        distill = STUDENT_KINDS.get(self.config.students.train.mode).needs_teacher
+        extra: list = []
+        others: tuple = ()
+        for m in mitigations:
+            if m.acts_on_in(distill) == "loss":  # the rows as they are; the student's loss changes
+                student = student.model_copy(update={"loss": m})
+                others = tuple(m.teachers(runner, arm)[1:])
+                continue
+            rows, more = m.rows(runner, replace(arm, rows=rows, name=f"{name} {m.name}"))
+            extra += more
+        return rows, extra, student, others
 
     def breed(self, runner, specs: dict) -> dict:
         return breed_all(runner, specs, self.inputs)
@@ -146,13 +191,17 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
         # Teacher A's and teacher B's rollouts of A's prompts: the cells that differ only in teacher.
         a_cell: design.Cell = {f: "A" for f in factors}
         ab_cell: design.Cell = {**a_cell, "teacher": "B"}
-        rollouts_a, rollouts_b = cells[design.key(a_cell, factors)].rollouts, cells[design.key(ab_cell, factors)].rollouts
+        if config.a.mitigations:  # the cells learnt from mitigated rows: patch the teachers' own, mitigated as A's cell is
+            rollouts_a, rollouts_b = grid.rollouts(a_cell), grid.rollouts(ab_cell)
+        else:
+            rollouts_a, rollouts_b = cells[design.key(a_cell, factors)].rollouts, cells[design.key(ab_cell, factors)].rollouts
         if config.interpolation is not None:
             endpoints = {0.0: cells[design.key(a_cell, factors)], 1.0: cells[design.key(ab_cell, factors)]}
             extra["interpolation"] = _interpolate(runner, grid, config.interpolation, a_cell, rollouts_a, rollouts_b, names, boot, endpoints)
         if config.flip is not None:
             extra.update(_flip(runner, grid, config.flip, a_cell, rollouts_a, rollouts_b, names, boot))
     found_sets = extra.pop("flip_sets", None)
+    mitigated = {lvl: [m.describe() for m in p.mitigations] for lvl, p in grid.pipes.items() if p.mitigations}
     leaked = extra.pop("leakage", None)
 
     def of(trait: str) -> TraitDiff:
@@ -162,7 +211,7 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
     results = DiffingResults(
         **dict(of(headline)), name=config.name, factors=factors, scorer=config.flip.scorer.kind if config.flip else None,
         scale=scale, flip_drop=config.flip.drop if config.flip else None, also={t: of(t) for t in rest},
-        flip_sets=found_sets, leakage=leaked,
+        flip_sets=found_sets, leakage=leaked, mitigations=mitigated,
     )
     return report_step(runner, config, results, grid.inputs, version=REPORT_VERSION, write=write_report,
                        summary=lambda r: {"gap": r.gap.value, "shapley": {f: s.share for f, s in r.attribution.shapley.items()}})
@@ -232,8 +281,11 @@ def _flip(runner, grid: Grid, fl: Flip, a_cell, rollouts_a, rollouts_b, names, b
     by_id = dict(zip(ids, scores, strict=True))
     found_sets = {fraction: sorted(top_fraction(rows, scores, fraction)) for fraction in fl.fractions}
     scores_b = [s["score"] for s in read_row_scores(scored_b)]
-    checked = {"flip_sets": [found.flip_set(f, s, by_id, topics) for f, s in found_sets.items()],
-               "leakage": found.leakage(by_id, scores_b, found_sets, topics if any(t is not None for t in topics.values()) else None)}
+    leaked = found.leakage(by_id, scores_b, found_sets, topics if any(t is not None for t in topics.values()) else None)
+    checked: dict[str, Any] = {"flip_sets": [found.flip_set(f, s, by_id, topics) for f, s in found_sets.items()], "leakage": leaked}
+    if fl.leak_student:
+        checked["leak_student"] = _leak_student(runner, grid, fl, a_cell, rollouts_a, rollouts_b, scored, by_id,
+                                                found_sets[fl.test_fraction], leaked.cut, names, boot)
     if not fl.arms:
         return checked
     specs, sizes = {}, {}
@@ -263,3 +315,31 @@ def _flip(runner, grid: Grid, fl: Flip, a_cell, rollouts_a, rollouts_b, names, b
         out["flip_tests"][trait] = tests
         out["flip_test"][trait] = next(t for t in tests if t.fraction == fl.test_fraction)
     return out | checked
+
+
+def _leak_student(runner, grid: Grid, fl: Flip, a_cell, rollouts_a, rollouts_b, scored, by_id: dict[int, float],
+                  found_set: list[int], cut: float, names, boot) -> dict[str, LeakStudent]:
+    """Where a drop's leftover behaviour comes from: one student trained on teacher A's leaking
+    rows alone (outside ``found_set``, scoring above the leakage ``cut``), and its control.
+
+    The control learns teacher B's rows of the same prompts: the same number of rows and steps,
+    the same base, filters and recipe, so student − control is the teacher's signature in those
+    rows and nothing else. (The base, untrained, would also count what any fine-tuning on these
+    prompts does; B's rows on other prompts would add the prompts' own effect.) Both are
+    ``drop`` patches of every other row, selected by the row scores (kept in their lineage)."""
+    flagged = set(found_set)
+    leaking = sorted(i for i, s in by_id.items() if i not in flagged and s > cut)
+    bounded = boot.scale == "probability"
+    if not leaking:
+        return {t: leak_student(fl.test_fraction, 0, None, None) for t in names}
+    others = sorted(set(by_id) - set(leaking))
+    recipe = PatchRecipe(op="drop", subset=others)
+    label = f"leaking rows {fl.test_fraction:g}"
+    student_rows = make_patched(runner, rollouts_a, None, recipe, name=f"teacher A's {label}", selected_by=scored)
+    control_rows = make_patched(runner, rollouts_b, None, recipe, name=f"teacher B's {label}", selected_by=scored)
+    ab_cell = {**a_cell, "teacher": "B"}  # the control's rows are teacher B's (its teacher, for a distilled student)
+    cells = grid.breed(runner, {"student": grid.spec(a_cell, f"leak {fl.test_fraction:g}", data=student_rows),
+                                "control": grid.spec(ab_cell, f"leak control {fl.test_fraction:g}", data=control_rows)})
+    return {t: leak_student(fl.test_fraction, len(leaking), per_probe(cells["student"], t, boot.scale, boot.floors.get(t)),
+                            per_probe(cells["control"], t, boot.scale, boot.floors.get(t)), draws=boot.draws, seed=boot.seed,
+                            bounded=bounded) for t in names}

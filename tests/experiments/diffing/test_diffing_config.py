@@ -80,3 +80,41 @@ def test_interpolation_needs_the_teacher_crossed():
     data["b"] = {**PIPELINE, "base": {"source": "/models/other"}}
     with pytest.raises(ConfigError, match="interpolation: swaps teacher rollouts, so it needs 'teacher' in factors"):
         load(data)
+
+
+# ---------------------------------------------------------------- mitigations as filter levels; the leak student
+
+
+def with_mitigations(b: list, factors: list[str] | None = None, **extra) -> dict:
+    data = edited(factors=factors or ["teacher", "filter"], **extra)
+    data["b"] = {**data["b"], "mitigations": b}
+    return data
+
+
+def test_a_filter_level_takes_mitigations_and_old_files_keep_their_form():
+    config = load(with_mitigations([{"kind": "paraphrase"}, {"kind": "filters", "filters": [{"kind": "keyword"}]},
+                                    {"kind": "divergence-mask"}]))
+    assert [m.kind for m in config.b.mitigations] == ["paraphrase", "filters", "divergence-mask"] and config.a.mitigations == []
+    # A pipeline without mitigations, a flip section without leak_student: serialised as before
+    # (the report's recipe is the file, so an old file's ids stay).
+    old = load(GOOD).model_dump(mode="json")
+    assert "mitigations" not in old["a"] and "mitigations" not in old["b"] and "leak_student" not in old["flip"]
+    assert load(edited(flip={**GOOD["flip"], "leak_student": True})).model_dump(mode="json")["flip"]["leak_student"] is True
+    assert load(edited(flip={**GOOD["flip"], "leak_student": False})).model_dump(mode="json") == old
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (with_mitigations([{"kind": "gradient-projection"}]),
+     "b.mitigations.0: gradient-projection acts on the update, which a diffing cell's student does not support; accepted: "
+     "data mitigations (paraphrase, ensemble, adversarial-filter, filters) and loss mitigations (divergence-mask"),
+    (with_mitigations([{"kind": "divergence-mask"}, {"kind": "divergence-mask", "label": "mask-2"}]),
+     "b.mitigations: 2 loss mitigations (divergence-mask, divergence-mask); a student trains with one loss: accepted at most one"),
+    (with_mitigations([{"kind": "paraphrase"}, {"kind": "paraphrase"}]), "b.mitigations: 'paraphrase' given twice"),
+    (with_mitigations([{"kind": "scrub"}]), "b.mitigations.0: unknown mitigation 'scrub'"),
+    (with_mitigations([{"kind": "paraphrase"}], factors=["teacher"]),
+     "factors: a.filters/mitigations and b.filters/mitigations differ but 'filter' is not crossed"),
+])
+def test_mitigations_a_diffing_cell_cannot_honour_are_refused_by_field(data, message):
+    with pytest.raises(ConfigError) as err:
+        load(data)
+    assert message in str(err.value)

@@ -138,3 +138,29 @@ def test_two_behaviours_render_side_by_side_with_the_found_sets_against_the_topi
     assert "| 0.1 | 4 | dates | 3/4 | 0.7500" in md and "Leakage" in md
     summary = render_summary(r)
     assert "gaslit-distress: gap" in summary and "3 on 'dates', precision 0.7500" in summary and "'general'" not in summary
+
+
+def test_the_leak_student_is_paired_with_its_control_by_probe_and_seed():
+    """Student − control is the paired mean over probes (the t-test of stats.paired_test), judged
+    over seeds as well with two seeds; no leaking row: nothing trained, no number made up."""
+    rng = np.random.default_rng(1)
+    control = rng.uniform(0.2, 0.4, size=(2, 10))
+    student = control + 0.1 + rng.normal(0, 0.01, size=(2, 10))
+    lk = results.leak_student(0.05, 3, student, control, draws=300)
+    paired = stats.paired_test(student.mean(axis=0), control.mean(axis=0))
+    assert lk.difference == pytest.approx(paired.difference) == pytest.approx(0.1, abs=0.01)
+    assert lk.ci == pytest.approx(paired.ci) and lk.n == 10 and lk.seeds == 2 and lk.rows == 3
+    assert lk.seeds_ci is not None and lk.seeds_ci[0] > 0 and lk.seeds_p is not None and lk.seeds_p < 0.05
+    assert lk.student.p == pytest.approx(student.mean()) and lk.control_score.p == pytest.approx(control.mean())
+    assert lk.student.seeds == 2
+    nothing = results.leak_student(0.05, 0, None, None)
+    assert nothing.rows == 0 and nothing.student is None and nothing.difference is None
+    r = example_results().model_copy(update={"leak_student": lk})
+    assert results.DiffingResults.model_validate(json.loads(r.model_dump_json())) == r
+    from heredity.experiments.diffing.report import render_markdown, render_summary
+
+    md = render_markdown(r, [])
+    assert "Leakage's own student: teacher A's leaking rows alone (outside the 0.05 set, above the cut)" in md
+    assert "leak student − control: " in md and "over 2 seeds and the probes" in md
+    assert "leaking rows' student − control (3 rows)" in render_summary(r)
+    assert "nothing leaks, no student trained" in render_markdown(example_results().model_copy(update={"leak_student": nothing}), [])
