@@ -145,11 +145,16 @@ def trait_data(store: Store, recipe: InheritRecipe) -> Artifact:
                          name="zoo-trait").artifact
 
 
-def _load(store: Store, artifact: Artifact):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def _load_model(store: Store, artifact: Artifact):
+    from transformers import AutoModelForCausalLM
 
-    path = store.path(artifact.id)
-    return AutoModelForCausalLM.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path)
+    return AutoModelForCausalLM.from_pretrained(store.path(artifact.id)).eval()
+
+
+def _load(store: Store, artifact: Artifact):
+    from transformers import AutoTokenizer
+
+    return _load_model(store, artifact), AutoTokenizer.from_pretrained(store.path(artifact.id))
 
 
 def _save(ctx, model, tokenizer) -> None:
@@ -181,7 +186,7 @@ def make_student(store: Store, init: Artifact, teacher: Artifact, corpus: Artifa
 
     def build(ctx) -> None:
         model, tokenizer = _load(store, init)
-        teacher_model, _ = _load(store, teacher)
+        teacher_model = _load_model(store, teacher)
         everything = read_corpus(store, corpus.id)
         keep = kl_columns(recipe, tokenizer, target_id(tokenizer, recipe.target), everything)
         texts = random.Random(recipe.data_seed).sample(everything, min(recipe.distill_rows, len(everything)))
@@ -212,7 +217,8 @@ def run(store: Store, tokenizer_model_id: str, recipe: InheritRecipe, progress=p
         progress(f"zoo seed {s}: {members[s].id} corpus loss {members[s].manifest.summary['corpus_loss']}")
 
     def logp(artifact: Artifact) -> float:
-        return trait_logp(_load(store, artifact)[0], tokenizer, recipe.probe, token)
+        # the model only: the run's tokenizer is every member's (loading it again cost 0.1-1.1 s a read)
+        return trait_logp(_load_model(store, artifact), tokenizer, recipe.probe, token)
 
     def student(init: int, teacher: Artifact) -> Artifact:
         return make_student(store, members[init], teacher, corpus, recipe)
