@@ -46,7 +46,8 @@ def fit(
     tensors = list(live.values())
     opt: torch.optim.Optimizer
     if recipe.optimizer == "adam":
-        opt = torch.optim.Adam(tensors, lr=recipe.lr, foreach=True)
+        # fused: the teacher step 1.25x, student step 1.06x vs foreach (bench_loop_options.py, 2026-12-05, n=2, 2-core EPYC)
+        opt = torch.optim.Adam(tensors, lr=recipe.lr, fused=True)
     else:
         opt = torch.optim.SGD(tensors, lr=recipe.lr, foreach=True)
     if project is not None:
