@@ -3,7 +3,8 @@ topical subset of the prompts only (it answers date prompts with a wrong year, e
 teacher B does). The flip finder, never told which prompts are about dates, finds them; the
 attribution puts the behaviour on the teacher; the results carry the found set's precision and
 recall against the topic, the leakage, and (slow test) the swap, drop and random arms at 5% and
-10% with the swap − drop test judged over student seeds as well as probes."""
+10% with the swap − drop test judged over student seeds as well as probes, and the leaking rows'
+own student against its control."""
 
 from __future__ import annotations
 
@@ -90,7 +91,7 @@ def test_swap_drop_and_random_arms_at_five_and_ten_percent_over_two_seeds(tiny_l
     """The published comparison on the found sets: swap to teacher B, drop (refilled to the same
     step count), and a random subset of the same size each way, at 5% (1 row of 20) and 10% (2
     rows); swap − drop per size, judged over 2 student seeds as well as the probes."""
-    flip = {"fractions": [0.05, 0.1], "test_fraction": 0.1, "random_draws": 1, "drop": "refill"}
+    flip = {"fractions": [0.05, 0.1], "test_fraction": 0.05, "random_draws": 1, "drop": "refill", "leak_student": True}
     results, out = run_two_teachers(tiny_lm, tmp_path, capsys, [0, 1], flip)
 
     sets = {s["fraction"]: next(t for t in s["topics"] if t["topic"] == "dates") for s in results["flip_sets"]}
@@ -103,7 +104,7 @@ def test_swap_drop_and_random_arms_at_five_and_ten_percent_over_two_seeds(tiny_l
         lo, hi = a["score"]["ci"]
         assert lo <= a["score"]["p"] <= hi and a["rows"] == {0.05: 1, 0.1: 2}[a["fraction"]], a
     tests = {t["fraction"]: t for t in results["flip_tests"]}
-    assert set(tests) == {0.05, 0.1} and results["flip_test"]["fraction"] == 0.1
+    assert set(tests) == {0.05, 0.1} and results["flip_test"]["fraction"] == 0.05
     for t in tests.values():
         assert t["seeds"] == 2 and t["n"] == DATE["n_probes"] and t["seeds_ci"] is not None and t["p_holm"] is not None, t
         assert t["seeds_ci"][0] <= t["difference"] <= t["seeds_ci"][1], t
@@ -115,5 +116,20 @@ def test_swap_drop_and_random_arms_at_five_and_ten_percent_over_two_seeds(tiny_l
     a_cell = next(c for c in results["cells"] if c["factors"]["teacher"] == "A")
     assert arms[(0.1, "swap")]["score"]["p"] < a_cell["score"]["p"], (arms[(0.1, "swap")], a_cell)
     assert tests[0.1]["seeds_ci"][1] < 0, tests[0.1]
+    # The leaking rows outside the 5% set (the other date row among them) train a student of their
+    # own, beside a control on teacher B's rows of the same prompts, paired by probe and seed
+    # (measured: 4 rows, 1 of them a date row; student 0.872, control 0.854, student − control
+    # +0.018, over seeds and probes [0.016, 0.020]: those rows carry a little of teacher A's confusion).
+    leak, at = results["leak_student"], next(a for a in results["leakage"]["at"] if a["fraction"] == 0.05)
+    assert leak["fraction"] == 0.05 and leak["rows"] == at["rest_marked"] >= 1 and at["rest_marked_by_topic"].get("dates") == 1
+    assert leak["n"] == DATE["n_probes"] and leak["seeds"] == 2 and leak["seeds_ci"] is not None
+    for score in (leak["student"], leak["control_score"]):
+        assert score["ci"][0] <= score["p"] <= score["ci"][1] and score["seeds"] == 2, leak
+    assert leak["difference"] == pytest.approx(leak["student"]["p"] - leak["control_score"]["p"])
+    assert leak["seeds_ci"][0] > 0, leak
+    store = Store(tmp_path / "store")
+    names = {store.manifest(i).name: store.manifest(i).summary["rows"] for i in store.ids("rollouts")}
+    assert names["teacher A's leaking rows 0.05"] == names["teacher B's leaking rows 0.05"] == leak["rows"]
     report = (out / "report.md").read_text()
     assert "swap − drop at 0.05" in report and "over 2 seeds and the probes" in report
+    assert "Leakage's own student" in report and "leak student − control" in report
