@@ -1,6 +1,8 @@
 """The backdoor channel of a transmission run (heredity.experiments.transmission.poisoned) on the
 tiny Llama: a backdoored teacher, students on trigger-free and on poisoned prompts, each with a
-control bred the same way from the plain base, every model measured with and without the trigger."""
+control bred the same way from the plain base, every model measured with and without the trigger;
+and the mitigation arms bred again on the backdoor arms' data. Both runs share one store (the
+teacher and the unmitigated arms are bred once)."""
 
 from __future__ import annotations
 
@@ -34,6 +36,11 @@ def backdoor_file(tiny_lm, **overrides) -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return Store(tmp_path_factory.mktemp("backdoor") / "store")
+
+
 def test_poisoned_prompts_are_a_seeded_fraction_at_least_one():
     assert poisoned_indices(400, 0.0025, 0) == poisoned_indices(400, 0.0025, 0) and len(poisoned_indices(400, 0.0025, 0)) == 1
     assert len(poisoned_indices(400, 0.05, 0)) == 20 and poisoned_indices(400, 0.05, 0) != poisoned_indices(400, 0.05, 1)
@@ -50,11 +57,10 @@ def test_bad_backdoor_settings_are_refused(tiny_lm):
     assert "backdoor" not in plain.model_dump(mode="json")  # files without a backdoor keep their ids
 
 
-def test_a_backdoored_teacher_its_students_and_their_controls_are_gated(tiny_lm, tmp_path):
+def test_a_backdoored_teacher_its_students_and_their_controls_are_gated(tiny_lm, store):
     from heredity.experiments.transmission.run import run
 
     config = TransmissionConfig.model_validate(backdoor_file(tiny_lm))
-    store = Store(tmp_path / "store")
     report = run(config, Runner(store, quiet=True))
     results = TransmissionResults.model_validate_json(report.file("results.json").read_text())
     b = results.backdoor
@@ -87,3 +93,58 @@ def test_a_backdoored_teacher_its_students_and_their_controls_are_gated(tiny_lm,
     assert poisoned.gate_difference.difference > clean.gate_difference.difference
     md = report.file("report.md").read_text()
     assert "## Backdoor: the trait with and without the trigger" in md and "unfiltered 50.00% poisoned student" in md
+
+
+# a data mitigation (the base rewrites every completion) and a loss mitigation (teacher-base
+# divergent positions out of the loss), each bred on the trigger-free and the poisoned data
+MITIGATIONS = [{"kind": "paraphrase", "max_new_tokens": 6, "batch_size": 8}, {"kind": "divergence-mask"}]
+
+
+@pytest.mark.slow
+def test_the_gate_against_the_mitigations_is_measured_per_mitigation_and_poison_fraction(tiny_lm, store):
+    from heredity.experiments.transmission.run import run
+    from heredity.steps.scores import read_gated
+
+    config = TransmissionConfig.model_validate(backdoor_file(tiny_lm, mitigations=MITIGATIONS, cost_prompts=4))
+    report = run(config, Runner(store, quiet=True))
+    results = TransmissionResults.model_validate_json(report.file("results.json").read_text())
+    b = results.backdoor
+    assert b is not None and [a.name for a in results.mitigations] == ["paraphrase", "divergence-mask"]
+    assert [m.name for m in b.mitigations] == ["unfiltered, paraphrase", "unfiltered, divergence-mask",
+                                               "unfiltered 50.00% poisoned, paraphrase", "unfiltered 50.00% poisoned, divergence-mask"]
+    arms = {a.name: a for a in b.arms}
+    for m in b.mitigations:
+        before = arms[m.unmitigated]
+        assert m.poison == before.poison and m.acts_on == ("data" if m.kind == "paraphrase" else "loss")
+        # student and control measured gated with one recipe: the same probes, in the same order
+        s_art, c_art = (store.open(g.on.scores[0]) for g in (m.student, m.control))
+        assert s_art.manifest.recipe == c_art.manifest.recipe and s_art.manifest.recipe["trigger"]["text"] == "cf"
+        assert read_gated(s_art).on.probes == read_gated(c_art).on.probes == b.probes == m.gate_difference.n == 8
+        assert s_art.manifest.recipe == store.open(before.student.on.scores[0]).manifest.recipe  # the unmitigated arm's probes
+        ms, mc = np.subtract(m.student.on.per_probe, m.student.off.per_probe), np.subtract(m.control.on.per_probe, m.control.off.per_probe)
+        bs, bc = np.subtract(before.student.on.per_probe, before.student.off.per_probe), np.subtract(before.control.on.per_probe,
+                                                                                                        before.control.off.per_probe)
+        assert m.gate_difference.difference == pytest.approx((ms - mc).mean())
+        assert m.change.difference == pytest.approx(((ms - mc) - (bs - bc)).mean()) and m.change.n == 8
+        assert m.removed is None or (m.removed.fraction == pytest.approx(1 - (ms - mc).mean() / (bs - bc).mean())
+                                     and m.removed.ci[0] <= m.removed.fraction <= m.removed.ci[1])
+        assert m.student.on.scores != before.student.on.scores  # a student of its own
+        assert m.triggered_rows == (4 if m.poison else 0) and m.rows == 8
+        assert ("survives" in m.verdict or "removed the gate" in m.verdict or "nothing to remove" in m.verdict), m.verdict
+    clean_para, clean_mask, para, mask = b.mitigations
+    # the trigger-free arms are the mitigation arms the run already bred (one breeding, reused)
+    assert clean_para.dataset == results.mitigations[0].dataset.id and clean_mask.dataset == results.mitigations[1].dataset.id
+    poisoned = arms["unfiltered 50.00% poisoned"]
+    # the data mitigation rewrote the poisoned rows (student's and control's), prompts and triggers kept
+    assert para.dataset != poisoned.dataset and para.control_dataset != para.dataset and para.dataset != clean_para.dataset
+    plain_rows = {r["i"]: r for r in read_rows(store.path(poisoned.dataset) / "rows.jsonl")}
+    para_rows = read_rows(store.path(para.dataset) / "rows.jsonl")
+    assert all(r["prompt"] == plain_rows[r["i"]]["prompt"] for r in para_rows)
+    assert [r["completion"] for r in para_rows] != [plain_rows[r["i"]]["completion"] for r in para_rows]
+    # the loss mitigation kept the poisoned rows; its student learned them with positions masked
+    assert mask.dataset == poisoned.dataset and mask.student.on.scores != poisoned.student.on.scores
+    md = report.file("report.md").read_text()
+    assert "Against the mitigations" in md and "| unfiltered 50.00% poisoned | paraphrase (data) | 4/8 |" in md
+    # a rerun is a cache hit throughout: the same report, nothing rebuilt
+    again = Runner(store, quiet=True)
+    assert run(config, again).id == report.id and again.timings and all(t["cached"] for t in again.timings)

@@ -111,38 +111,56 @@ def arm_cost(inputs: CostInputs, runner, plain: dict, mitigated: dict, *, rows_k
                 teachers=int(trained[0].get("teachers", 1)) if trained else 1)
 
 
-def mitigation_arms(runner, plan, cells: dict, arm: str, teachers: tuple, prompts, mitigations: list) -> list[MitigationArm]:
-    """``plan``: the run's ``Plan``; ``cells``: generation 1's, keyed (arm, role, other base);
-    ``teachers``: (trait teacher, control teacher)."""
-    distill = plan.writer is not None
+def check_acts_on(mitigations: list, distill: bool) -> None:
+    """A ConfigError for a mitigation transmission arms cannot breed (one acting on the update)."""
     for k, m in enumerate(mitigations):
         if m.acts_on_in(distill) not in ("data", "loss"):
             raise ConfigError(f"mitigations.{k}: {m.kind} acts on the {m.acts_on_in(distill)}, which transmission arms do not "
                               "support; accepted: data mitigations (paraphrase, ensemble, adversarial-filter, filters) and "
                               "loss mitigations (divergence-mask; ensemble when distilling)")
-    filters = list(plan.config.filters[arm])
+
+
+def mitigated_specs(runner, plan, plain: dict, label: str, filters: list, teachers: tuple, prompts, mitigations: list,
+                    prefix: str = "") -> tuple[dict, dict]:
+    """The cells of every mitigation arm of one bred arm, ready for ``plan.breed_all``: keyed
+    (mitigation name, role), and the rows each learns from. ``plain``: {"student": cell,
+    "control": cell}, the unmitigated arm; ``label``: its name (the cells' labels begin with it);
+    ``filters``: its filters; ``prompts``: the prompts its rows answer; ``prefix``: before the
+    mitigation steps' names. Data mitigations run here (cached steps); the control's rows are
+    treated as the student's. Used by ``mitigation_arms`` and by the backdoor channel's poisoned
+    arms (``poisoned.backdoor_arms``), which breed the same arms on triggered prompts."""
+    distill = plan.writer is not None
+    check_acts_on(mitigations, distill)
     specs, data = {}, {}
     for m in mitigations:
         for role, who in zip(("student", "control"), teachers):
-            cell = cells[(arm, role, None)]
+            cell = plain[role]
             arm_data = ArmData(rows=cell.rollouts, teacher=who, base=plan.base, traited=teachers[0], prompts=prompts,
-                               rollouts=plan.rollouts, name=f"{m.name} {role}")
-            label = f"{arm} {m.name} {role}"
+                               rollouts=plan.rollouts, name=f"{prefix}{m.name} {role}")
+            name = f"{label} {m.name} {role}"
             if m.acts_on_in(distill) == "loss":  # the rows as they are; the student's loss changes
                 data[(m.name, role)] = cell.rollouts
-                spec = plan.spec(label, plan.base, who, prompts, filters, data=cell.rollouts)
+                spec = plan.spec(name, plan.base, who, prompts, filters, data=cell.rollouts)
                 student = spec.student.model_copy(update={"loss": m})
                 specs[(m.name, role)] = replace(spec, student=student, others=tuple(m.teachers(runner, arm_data)[1:]))
                 continue
             rows, extra = m.rows(runner, arm_data)
             data[(m.name, role)] = rows
-            specs[(m.name, role)] = plan.spec(label, plan.base, who, prompts, filters + extra, data=rows)
+            specs[(m.name, role)] = plan.spec(name, plan.base, who, prompts, filters + extra, data=rows)
+    return specs, data
+
+
+def mitigation_arms(runner, plan, cells: dict, arm: str, teachers: tuple, prompts, mitigations: list) -> list[MitigationArm]:
+    """``plan``: the run's ``Plan``; ``cells``: generation 1's, keyed (arm, role, other base);
+    ``teachers``: (trait teacher, control teacher)."""
+    distill = plan.writer is not None
+    plain = {role: cells[(arm, role, None)] for role in ("student", "control")}
+    specs, data = mitigated_specs(runner, plan, plain, arm, list(plan.config.filters[arm]), teachers, prompts, mitigations)
     bred = plan.breed_all(runner, specs)
     trait = plan.measures[0].trait.built.name
     plain_s, _ = combine_seeds(cells[(arm, "student", None)].scores[trait])
     plain_c, _ = combine_seeds(cells[(arm, "control", None)].scores[trait])
     inputs = cost_inputs(runner, plan, teachers[1])
-    plain = {role: cells[(arm, role, None)] for role in ("student", "control")}
     out = []
     for m in mitigations:
         s, s_summary = combine_seeds(bred[(m.name, "student")].scores[trait])

@@ -14,16 +14,24 @@ Every student has a control bred the same way from the teacher without the backd
 base for SFT, the control-trait teacher for distillation). Per arm: the gate of student and
 control, student gate − control gate (paired by probe), and student − control without the
 trigger (the leak).
+
+Against the mitigations: when the file also sets ``mitigations``, every mitigation arm is bred
+again on the first filter arm's data of each backdoor arm (trigger-free, and each poisoned
+fraction), the student's rows and its control's treated the same way (``mitigated.mitigated_specs``,
+the breeding the mitigation arms use), and each is measured gated: its gate difference, its leak,
+and the change from the unmitigated arm's gate difference (paired by probe; the share removed
+with a paired bootstrap CI). Does the gate survive the mitigation?
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from heredity.audit.inheritance import MIN_SHARE
-from heredity.experiments.transmission.gates import BackdoorResults, BackdoorSettings, Gated, GatedArm
+from heredity.experiments.transmission.gates import BackdoorResults, BackdoorSettings, Gated, GatedArm, GatedMitigation
 from heredity.measure.gated import Trigger
 from heredity.steps.prompts import PromptsRecipe
 from heredity.store import Artifact, Parent
@@ -158,18 +166,92 @@ def backdoor_arms(runner, plan, cells: dict, teachers: tuple, prompts: Artifact)
         s = measured(student.students, f"{name} student")
         c = measured(control.students, f"{name} control")
         carried, leak = gate_comparison(s, c), off_comparison(s, c)
-        if carried.ci[0] > 0 and carried.difference >= least:
-            verdict = "gate carried"
-        elif carried.ci[0] > 0:
-            verdict = f"gate not carried (student − control {carried.difference:+.2g}, below {MIN_SHARE:.0%} of the teacher's gate)"
-        else:
-            verdict = "gate not carried"
-        verdict += "; the trait leaks without the trigger" if leak.ci[0] > 0 and leak.difference >= least else "; no leak without the trigger"
-
         arms.append(GatedArm(name=name, arm=arm, poison=fraction, poisoned_rows=list(rows), prompts=used.id,
                              dataset=student.dataset.id, rows=student.dataset.manifest.summary["rows_out"], student=s,
-                             control=c, gate_difference=carried, leak=leak, verdict=verdict))
+                             control=c, gate_difference=carried, leak=leak, verdict=gate_verdict(carried, leak, least)))
+    mitigated: list[GatedMitigation] = []
+    if config.mitigations:
+        plain = {0.0: {role: cells[(first, role, None)] for role in ("student", "control")}}
+        plain |= {f: {role: bred[(f, role)] for role in ("student", "control")} for f in settings.poison}
+        unmitigated = {a.poison: a for a in arms if a.arm == first}
+        mitigated = mitigated_gates(runner, plan, plain, {0.0: prompts} | poisoned, unmitigated, teachers, measured, least)
     plan.inputs += inputs
     return BackdoorResults(trigger=settings.trigger.text, where=settings.trigger.where, probes=base_g.gate.n, base=base_g,
                            teacher=teacher_g, control_teacher=control_teacher_g,
-                           teacher_vs_base=teacher_vs_base, arms=arms)
+                           teacher_vs_base=teacher_vs_base, arms=arms, mitigations=mitigated)
+
+
+def gate_verdict(carried, leak, least: float) -> str:
+    """Carried when student gate − control gate has its CI above 0 and reaches ``least`` (1% of
+    the teacher's gate); leaks the same way for the trait without the trigger."""
+    if carried.ci[0] > 0 and carried.difference >= least:
+        verdict = "gate carried"
+    elif carried.ci[0] > 0:
+        verdict = f"gate not carried (student − control {carried.difference:+.2g}, below {MIN_SHARE:.0%} of the teacher's gate)"
+    else:
+        verdict = "gate not carried"
+    return verdict + ("; the trait leaks without the trigger" if leak.ci[0] > 0 and leak.difference >= least
+                      else "; no leak without the trigger")
+
+
+def gate_differences(arm) -> tuple[np.ndarray, np.ndarray]:
+    """Per probe, (student gate, control gate) of a ``GatedArm`` or ``GatedMitigation``."""
+    return (np.subtract(arm.student.on.per_probe, arm.student.off.per_probe),
+            np.subtract(arm.control.on.per_probe, arm.control.off.per_probe))
+
+
+def mitigated_gates(runner, plan, plain: dict, prompts: dict, unmitigated: dict, teachers: tuple, measured,
+                    least: float) -> list[GatedMitigation]:
+    """Every mitigation arm of the file bred again on each backdoor arm's data of the first filter
+    arm (``plain``: poison fraction -> {"student": cell, "control": cell}; 0 is the trigger-free
+    arm, whose mitigated cells ``mitigation_arms`` already bred: cache hits), each student and
+    control measured gated; compared with the unmitigated arm of the same fraction
+    (``unmitigated``: fraction -> its ``GatedArm``), paired by probe."""
+    from heredity import stats
+    from heredity.experiments.transmission.mitigated import mitigated_specs, removed_fraction
+    from heredity.results import Comparison
+    from heredity.rows import ROWS_FILE, read_rows
+
+    config = plan.config
+    first = next(iter(config.filters))
+    mitigations = list(config.mitigations)
+    distill = plan.writer is not None
+    specs: dict[tuple, Any] = {}
+    for fraction, cells in plain.items():
+        label = unmitigated[fraction].name
+        arm_specs, _ = mitigated_specs(runner, plan, cells, label, list(config.filters[first]), teachers, prompts[fraction],
+                                       mitigations, prefix=f"{label} " if fraction else "")
+        # only the gated measure is read here: the students are not measured without the trigger again
+        specs |= {(fraction, *key): replace(spec, measures=()) for key, spec in arm_specs.items()}
+    bred = plan.breed_all(runner, specs)
+    out = []
+    for fraction in plain:
+        before = unmitigated[fraction]
+        for m in mitigations:
+            student, control = bred[(fraction, m.name, "student")], bred[(fraction, m.name, "control")]
+            name = f"{before.name}, {m.name}"
+            s = measured(student.students, f"{name} student")
+            c = measured(control.students, f"{name} control")
+            carried, leak = gate_comparison(s, c), off_comparison(s, c)
+            (bs, bc), (ms, mc) = gate_differences(before), (np.subtract(s.on.per_probe, s.off.per_probe),
+                                                            np.subtract(c.on.per_probe, c.off.per_probe))
+            change = Comparison(**dict(stats.paired_test(ms - mc, bs - bc)),
+                                test="paired t-test across probes of (mitigated − unmitigated) gate differences; Wilcoxon in "
+                                     "wilcoxon_p")
+            verdict = gate_verdict(carried, leak, least)
+            if not before.verdict.startswith("gate carried"):
+                verdict += "; nothing to remove (the unmitigated gate was not carried)"
+            elif verdict.startswith("gate carried"):
+                verdict += "; the gate survives the mitigation" + (" (lowered)" if change.ci[1] < 0 else "")
+            else:
+                verdict += "; the mitigation removed the gate" + ("" if change.ci[1] < 0 else
+                                                                  " (the change itself is not significant)")
+            chosen = set(before.poisoned_rows)
+            triggered = sum(r["i"] in chosen for r in read_rows(student.dataset.file(ROWS_FILE)))
+            out.append(GatedMitigation(
+                name=name, unmitigated=before.name, mitigation=m.name, kind=m.kind, acts_on=m.acts_on_in(distill),
+                poison=fraction, dataset=student.dataset.id, control_dataset=control.dataset.id,
+                rows=student.dataset.manifest.summary["rows_out"], triggered_rows=triggered, student=s, control=c,
+                gate_difference=carried, leak=leak, change=change,
+                removed=removed_fraction(bs, bc, ms, mc), verdict=verdict))
+    return out

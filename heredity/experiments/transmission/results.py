@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from heredity import stats
-from heredity.experiments.transmission.gates import BackdoorResults
+from heredity.experiments.transmission.gates import BackdoorResults, Removed
 from heredity.experiments.transmission.verdict import Verdict
 from heredity.measure import Score, mean_over_seeds, paired_difference
 from heredity.results import RESULTS, Comparison, Record, Results, ScoreSummary
@@ -97,14 +97,6 @@ class ControlTrait(Record):
     control_teacher: ScoreSummary
 
 
-class Removed(Record):
-    """1 − (mitigated effect / unmitigated effect), effects as student − control means over probes."""
-
-    fraction: float
-    ci: tuple[float, float] = Field(description="95% paired bootstrap over probes (the same probes resampled for both arms)")
-    n: int = Field(description="probes")
-
-
 class Cost(Record):
     """What a mitigation cost the student of what distillation was for: its fit to the clean
     teacher on held-out prompts of the task (``heredity.steps.fit``: per prompt, the mean over the
@@ -150,7 +142,7 @@ class MitigationArm(Record):
 @RESULTS.register("transmission")
 class TransmissionResults(Results):
     kind: Literal["transmission"] = "transmission"
-    schema_version: Literal[6] = 6  # 6: mitigations[].cost; 5: mitigations
+    schema_version: Literal[7] = 7  # 7: backdoor.mitigations; 6: mitigations[].cost; 5: mitigations
     experiment: str
     trait: str
     estimator: str

@@ -45,7 +45,8 @@ from heredity.store import Artifact
 from heredity.students import STUDENT_KINDS
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
-REPORT_VERSION = 9  # 9: mitigation costs, loss arms, the frontier figure (results.json schema 6)
+REPORT_VERSION = 10  # 10: the backdoor against the mitigations (results.json schema 7)
+# 9: mitigation costs, loss arms, the frontier figure (results.json schema 6)
 # 8: mitigation arms (results.json schema 5)
 # 7: verdicts, student − base, model ids, the gap figure
 # 6: per-probe zeros floored at the skipped mass in log ratios; 5: generations.png
