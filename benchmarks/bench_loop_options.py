@@ -20,6 +20,10 @@ Loops (short sizes: the whole run is meant to stay under 10 minutes on 2 cores):
 - MLP grid: the 20-seed grid's teacher and student steps; options: Adam fused instead of today's
   foreach, and ``torch.compile`` of the stacked forward.
 
+``--loops lora`` (not in the default list): a LoRA teacher on generation and the exact estimator
+as the base alone, peft unmerged, and a merged copy with the copy's time counted (the shape an
+adoption in the package would take); base vs unmerged bounds what merging can win.
+
 ``torch.compile`` of the LM (inductor, CPU) is timed on a fixed-shape body forward (compile time
 apart, steady state after it, the calls after which it pays), since the loops call the body
 with a new shape nearly every time (decode steps grow the KV cache, packs and tries differ).
@@ -323,6 +327,42 @@ def exact_loop(args, model, tok, lora) -> None:
            f"max |Δ P| vs unmerged {max_diff(got['LoRA teacher, merged'][1], lp):.1e}")
 
 
+def loop_lora(args, store, base, model, tok, lora) -> None:
+    """A LoRA teacher on the forward-only loops three ways: the base alone (the floor: a merged
+    model does the base's arithmetic), peft's adapter beside the frozen weight, and a merged copy
+    (``deepcopy`` + ``merge_and_unload``, the caller's model untouched; the copy's time included)."""
+    import copy
+
+    from bench_generate import OWL
+
+    from heredity.measure import exact_score
+    from heredity.models.chat import render
+    from heredity.models.generate import generate
+    from heredity.models.grammar import TokenGrammar, number_list_dfa
+    from heredity.tasks.numbers import NumbersTask
+    from heredity.traits import TRAITS
+
+    prompts = [render(tok, p, system=OWL) for p in NumbersTask().build().prompts(args.lora_prompts, seed=0)]
+    grammar = TokenGrammar.compile(number_list_dfa(), tok)
+    trait = TRAITS.parse({"kind": "animal", "animal": "owl", "n_probes": args.lora_probes}).build()
+    work = {"generation": lambda m: generate(m, tok, prompts, grammar=grammar, max_new_tokens=args.lora_tokens, seed=0),
+            "exact": lambda m: [exact_score(m, tok, trait, system=s).per_probe for s in (None, trait.system_prompt())]}
+    for loop, fn in work.items():
+        _, gflop = gemm_gflop(lambda fn=fn: fn(model))
+        got = interleave({"base model, no adapter (the floor)": lambda fn=fn: timed(lambda: fn(model)),
+                          "LoRA teacher, peft unmerged": lambda fn=fn: timed(lambda: fn(lora)),
+                          "LoRA teacher, merged copy (copy timed)": lambda fn=fn: timed(lambda: fn(copy.deepcopy(lora).merge_and_unload()))},
+                         max(args.repeats, 3))
+        (fw, _), (uw, ur), (mw, mr) = got.values()
+        name = f"{loop}, LoRA teacher ({args.lora_prompts} prompts x {args.lora_tokens} tokens)" if loop == "generation" else \
+            f"exact, LoRA teacher ({args.lora_probes} probes x 2 system prompts)"
+        same = f"{sum(a == b for a, b in zip(mr, ur))}/{len(ur)} texts identical" if loop == "generation" else \
+            f"max |Δ P| per probe {max_diff(mr, ur):.1e}"
+        record(name, "base model, no adapter (the floor)", fw, uw, gflop, "-")
+        record(name, "LoRA teacher, peft unmerged", uw, uw, gflop, "-")
+        record(name, "LoRA teacher, merged copy (copy timed)", mw, uw, gflop, same)
+
+
 def train_once(store, base, rows, mode: str, ctx, micro_tokens: int) -> tuple[tuple[list[float], dict], float]:
     """(per-step losses, trained adapter tensors), and the wall of the training loop alone."""
     from safetensors.torch import load_file
@@ -483,6 +523,9 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=4, help="exact: owl probes")
     parser.add_argument("--seeds", type=int, default=20, help="mlp seeds")
     parser.add_argument("--mlp-steps", type=int, default=40)
+    parser.add_argument("--lora-prompts", type=int, default=64, help="lora (not in the default loops): generation prompts")
+    parser.add_argument("--lora-tokens", type=int, default=32, help="lora: new tokens")
+    parser.add_argument("--lora-probes", type=int, default=8, help="lora: exact probes")
     parser.add_argument("--compile-batch", type=int, default=8)
     parser.add_argument("--compile-tokens", type=int, default=64)
     args = parser.parse_args()
@@ -491,13 +534,13 @@ def main() -> None:
     store, base, model, tok = base_model(args)
     print(f"attention the models use today: {model.config._attn_implementation} "
           "(training: heredity_varlen, sdpa per packed sequence)", flush=True)
-    lora = lora_teacher(store, base) if {"generation", "exact"} & set(args.loops) else None
+    lora = lora_teacher(store, base) if {"generation", "exact", "lora"} & set(args.loops) else None
     PEAKS.append(measured_peak())
     steps = {"generation": lambda: loop_generation(args, store, base, model, tok, lora),
              "sft": lambda: train_loop_options(args, store, base, "sft"),
              "distill": lambda: train_loop_options(args, store, base, "distill"),
              "exact": lambda: exact_loop(args, model, tok, lora), "mlp": lambda: loop_mlp(args),
-             "compile": lambda: compile_lm(args, model)}
+             "compile": lambda: compile_lm(args, model), "lora": lambda: loop_lora(args, store, base, model, tok, lora)}
     for name in args.loops:
         t = time.perf_counter()
         print(f"{name} ...", flush=True)
