@@ -52,7 +52,7 @@ def bench_run(tiny_lm, tiny_lm_other, tmp_path_factory):
 def test_bench_scores_the_auditor_against_the_lineage(bench_run):
     store, root, path, report = bench_run
     results = json.loads((report / "results.json").read_text())
-    assert results["kind"] == "audit-bench" and results["schema_version"] == 1
+    assert results["kind"] == "audit-bench" and results["schema_version"] == 2
     for name in METRICS:
         m = results["metrics"][name]
         assert set(m) >= {"value", "ci", "n"} and m["n"] > 0, name

@@ -6,7 +6,9 @@ Per candidate teacher it runs ``heredity.audit.audit.run_audit`` (candidate as t
 shared reference base as its base, the organism's student and control), reading every model
 once through the audit's stored readings (``heredity.audit.readings``), and the weight test
 ``heredity.audit.derived.compare`` with the reference as the only base it knows, and the
-activation lens (the second detector). ``blind()``
+activation lens (the second detector). With the trigger search on (the audit recipe's
+``triggers``), each candidate's audit also searches for a trigger that gates a trait in it and in
+the student, never told one. ``blind()``
 makes the store's lineage readers raise while it runs, so an audit that tried to look would fail.
 """
 
@@ -22,7 +24,7 @@ from heredity.audit.audit import AuditRecipe, run_audit
 from heredity.audit.models import ModelRef
 from heredity.audit.results import AuditResults
 from heredity.errors import ConfigError
-from heredity.experiments.audit_bench.results import CandidateVerdict, TopFinding
+from heredity.experiments.audit_bench.results import CandidateVerdict, TopFinding, TriggerVerdict
 
 
 class LineageRead(RuntimeError):
@@ -145,6 +147,22 @@ def significant(results: AuditResults | None, alpha: float) -> bool:
                for f in (results.findings if results is not None else []))
 
 
+def trigger_verdict(results: AuditResults | None) -> TriggerVerdict | None:
+    """What the candidate's trigger search reported (None: no search ran)."""
+    t = results.triggers if results is not None else None
+    if t is None:
+        return None
+    found = t.found
+    return TriggerVerdict(
+        found=found.trigger if found else None, trait=found.trait if found else None, source=found.source if found else None,
+        inherited=found is not None and found.verdict.endswith("inherited by the student"),
+        teacher_minus_base=found.teacher_minus_base.difference if found else None,
+        student_minus_control=found.student_minus_control.difference if found else None,
+        p_adjusted=found.student_minus_control.p_adjusted if found else None,
+        tried=len(t.tried), measured=sum(c.measured for c in t.tried), summary=t.summary,
+    )
+
+
 def _verdict(label: str, cand: ModelRef, results: AuditResults | None, note: str, derivation, alpha: float,
              lensed: ActivationLens | None = None) -> CandidateVerdict:
     findings = results.findings if results is not None else []
@@ -157,4 +175,16 @@ def _verdict(label: str, cand: ModelRef, results: AuditResults | None, note: str
         inherited=bool(inherited), significant=significant(results, alpha), evidence=evidence(results), findings=len(findings), top=top,
         derived=derivation.derived, derived_verdict=derivation.verdict,
         weight_cosine=derivation.score if derivation.score is not None else None, lens=lensed,
+        trigger=trigger_verdict(results),
     )
+
+
+def screen_rows(runner, rows: list[dict], suspect: ModelRef, reference: ModelRef, by: str) -> list[float]:
+    """Each row's ``by`` score from ``heredity screen``'s machinery (``run_screen``), the rows shown
+    with their prompt and completion only (never which teacher wrote them), in the order given."""
+    from heredity.audit.screen import ScreenRecipe, run_screen
+
+    shown_rows = [{"i": k, "prompt": r["prompt"], "completion": r["completion"]} for k, r in enumerate(rows)]
+    with blind():
+        scored, _ = run_screen(runner, shown_rows, suspect, reference, ScreenRecipe(by=by), lambda _: None)
+    return [float(r[by]) for r in scored]
