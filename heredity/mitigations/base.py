@@ -70,3 +70,28 @@ class MitigationConfig(Strict, ABC):
 
 
 MITIGATIONS: Registry[type[MitigationConfig]] = Registry("mitigation")
+
+
+def check_arms(mitigations, *, field: str, distill: bool, mode: str, mode_field: str, where: str) -> list[str]:
+    """The checks every list of mitigations an experiment trains with must pass (a transmission
+    file's ``mitigations``, a diffing pipeline's): labels given once, each acting on the data or
+    the loss (``where`` names what cannot take the rest: "transmission arms do not support"), a
+    loss mitigation only under a student kind whose loss honours it. Returns the kinds that act
+    on the loss (a caller that trains one student per list allows at most one)."""
+    names = [m.name for m in mitigations]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"{field}: {', '.join(map(repr, twice))} given twice; give each its own label")
+    losses = []
+    for k, m in enumerate(mitigations):
+        acts_on = m.acts_on_in(distill)
+        if acts_on not in ("data", "loss"):
+            raise ValueError(f"{field}.{k}: {m.kind} acts on the {acts_on}, which {where}; accepted: data mitigations "
+                             "(paraphrase, ensemble, adversarial-filter, filters) and loss mitigations (divergence-mask; "
+                             "ensemble when distilling)")
+        if acts_on == "loss":
+            if mode not in ("sft", "distill"):
+                raise ValueError(f"{field}.{k}: {m.kind} changes the loss, which the sft and distill student kinds "
+                                 f"honour; {mode_field} is {mode!r}")
+            losses.append(m.kind)
+    return losses

@@ -193,27 +193,14 @@ class DiffingConfig(Strict):
     def _mitigations_fit(self) -> None:
         """A diffing cell trains its student with the one student recipe (``steps.student``): data mitigations and
         loss mitigations that recipe honours are accepted; update mitigations (gradient projection) are refused."""
+        from heredity.mitigations.base import check_arms
         from heredity.students import STUDENT_KINDS
 
         distill = STUDENT_KINDS.get(self.students.train.mode).needs_teacher
         for side in ("a", "b"):
             pipe: Pipeline = getattr(self, side)
-            names = [m.name for m in pipe.mitigations]
-            twice = sorted({n for n in names if names.count(n) > 1})
-            if twice:
-                raise ValueError(f"{side}.mitigations: {', '.join(map(repr, twice))} given twice; give each its own label")
-            losses = []
-            for k, m in enumerate(pipe.mitigations):
-                acts_on = m.acts_on_in(distill)
-                if acts_on not in ("data", "loss"):
-                    raise ValueError(f"{side}.mitigations.{k}: {m.kind} acts on the {acts_on}, which a diffing cell's student "
-                                     "does not support; accepted: data mitigations (paraphrase, ensemble, adversarial-filter, "
-                                     "filters) and loss mitigations (divergence-mask; ensemble when distilling)")
-                if acts_on == "loss":
-                    losses.append(m.kind)
-                    if self.students.train.mode not in ("sft", "distill"):
-                        raise ValueError(f"{side}.mitigations.{k}: {m.kind} changes the loss, which the sft and distill "
-                                         f"student kinds honour; students.train.mode is {self.students.train.mode!r}")
+            losses = check_arms(pipe.mitigations, field=f"{side}.mitigations", distill=distill, mode=self.students.train.mode,
+                                mode_field="students.train.mode", where="a diffing cell's student does not support")
             if len(losses) > 1:
                 raise ValueError(f"{side}.mitigations: {len(losses)} loss mitigations ({', '.join(losses)}); a student trains "
                                  "with one loss: accepted at most one")

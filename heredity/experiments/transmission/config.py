@@ -113,22 +113,11 @@ class TransmissionConfig(Strict):
 
     @model_validator(mode="after")
     def _mitigation_arms_fit(self):
-        names = [m.name for m in self.mitigations]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"mitigations: {', '.join(map(repr, twice))} given twice; give each arm its own label")
+        from heredity.mitigations.base import check_arms
         from heredity.students import STUDENT_KINDS
 
-        distill = STUDENT_KINDS.get(self.student.train.mode).needs_teacher
-        for k, m in enumerate(self.mitigations):
-            acts_on = m.acts_on_in(distill)
-            if acts_on not in ("data", "loss"):
-                raise ValueError(f"mitigations.{k}: {m.kind} acts on the {acts_on}, which transmission arms do not support; "
-                                 "accepted: data mitigations (paraphrase, ensemble, adversarial-filter, filters) and loss "
-                                 "mitigations (divergence-mask; ensemble when distilling)")
-            if acts_on == "loss" and self.student.train.mode not in ("sft", "distill"):
-                raise ValueError(f"mitigations.{k}: {m.kind} changes the loss, which the sft and distill student kinds "
-                                 f"honour; student.train.mode is {self.student.train.mode!r}")
+        check_arms(self.mitigations, field="mitigations", distill=STUDENT_KINDS.get(self.student.train.mode).needs_teacher,
+                   mode=self.student.train.mode, mode_field="student.train.mode", where="transmission arms do not support")
         return self
 
     @model_validator(mode="after")
