@@ -52,6 +52,16 @@ class TriggerSearch(Strict):
     min_gate: float = Field(0.01, ge=0, description="a teacher gate − base gate below this is no backdoor (probability scale)")
 
 
+# Within one process the search's teacher-and-base half (the candidates chosen) and every model's
+# gates are functions of content-addressed weights, system prompts and settings only: an audit
+# bench audits each candidate for every organism, so both are kept here and read again (on the
+# tiny bench, 9 audits, about half the search's time). Bounded by the distinct models audited. The
+# models' files are checked when the audit first loads them; a later audit in the process reuses
+# what was read then.
+_chosen: dict[tuple, tuple[dict, dict, list[str], list[str]]] = {}
+_gates: dict[tuple, tuple[dict, dict]] = {}
+
+
 def pool(teacher, base, tokenizer, probs_t, probs_b, search: int) -> list[tuple[str, Source]]:
     """Single-token candidates: the ``search`` tokens whose input embedding moved most (relative
     to its norm), and the ``search`` first reply tokens the teacher raises most over the base."""
@@ -103,38 +113,17 @@ def search_triggers(loader, refs: dict, configs, quirks: list[str], settings: Tr
                     alpha: float, log=lambda _: None, n_boot: int = 2000, seed: int = 0) -> TriggerResults:
     """``loader``: ``heredity.audit.readings.Loader``; ``refs``: role -> ModelRef (teacher, base,
     student, control); ``configs``: the audit's trait configs; ``quirks``: the discovered quirk words."""
-    from heredity.audit.quirks import first_token_probs
     from heredity.measure.exact import exact
     from heredity.measure.gated import Trigger, triggered
     from heredity.steps.scores import ScoresRecipe
 
     traits = [(c, c.model_copy(update={"n_probes": min(settings.probes, len(c.build().probes))}).build()) for c in configs]
     probes = list(dict.fromkeys(p for _, t in traits for p in t.probes))
-    teacher, tokenizer = _load(loader, refs["teacher"].model_id)
-    # distinct objects (the loader keeps one), unless the teacher is its base under a system prompt
-    base = teacher if refs["base"].model_id == refs["teacher"].model_id else _load(loader, refs["base"].model_id)[0]
-    models = {"teacher": (teacher, refs["teacher"].system), "base": (base, refs["base"].system)}
-    found: dict[str, Source] = {t: "user" for t in settings.candidates if t.strip()}
-    for q in quirks:
-        found.setdefault(q, "quirk")
-    probs_t = first_token_probs(teacher, tokenizer, probes, refs["teacher"].system)
-    probs_b = first_token_probs(base, tokenizer, probes, refs["base"].system)
-    for text, source in pool(teacher, base, tokenizer, probs_t, probs_b, settings.search):
-        found.setdefault(text, source)
-    texts = list(found)
-    log(f"trigger search: screening {len(texts)} candidates on teacher and base")
-    scores = dict(zip(texts, screen(models, tokenizer, texts, probes), strict=True)) if texts else {}
-    if settings.grow and scores:
-        best = sorted(scores, key=lambda t: -scores[t])[: settings.grow]
-        words = [t for t in sorted(scores, key=lambda t: -scores[t]) if " " not in t][:8]
-        grown = [f"{a} {b}" for a in best for b in words if b != a and f"{a} {b}" not in scores]
-        for text, s in zip(grown, screen(models, tokenizer, grown, probes), strict=True):
-            parent = scores[text.rsplit(" ", 1)[0]]
-            if s > parent + max(0.1 * abs(parent), 0.01):  # a word that adds little is left off (the shorter one says it)
-                found[text], scores[text] = "grown", float(s)
-    ranked = sorted(scores, key=lambda t: -scores[t])
-    measured = list(dict.fromkeys([t for t in ranked if found[t] != "user"][: settings.keep] + [t for t in texts if found[t] == "user"]))
-    del teacher, base, models
+    chosen_key = (refs["teacher"].model_id, refs["teacher"].system, refs["base"].model_id, refs["base"].system,
+                  tuple(quirks), settings.model_dump_json(), tuple(probes))
+    if chosen_key not in _chosen:
+        _chosen[chosen_key] = _choose(loader, refs, quirks, settings, probes, log)
+    found, scores, ranked, measured = _chosen[chosen_key]
 
     log(f"trigger search: measuring {len(measured)} candidates × {len(traits)} traits on every model")
     gates: dict[tuple[str, str], dict[str, np.ndarray]] = {}
@@ -142,6 +131,9 @@ def search_triggers(loader, refs: dict, configs, quirks: list[str], settings: Tr
     read: dict[tuple[str, str | None], tuple[dict, dict]] = {}  # roles naming the same weights and system prompt are read once
     for role, ref in sorted(refs.items(), key=lambda rr: rr[1].model_id):  # the loader keeps one model: group by weights
         key = (ref.model_id, ref.system)
+        memo = (ref.model_id, ref.system, tuple(measured), tuple(c.model_dump_json() for c in configs), settings.probes)
+        if key not in read and memo in _gates:
+            read[key] = _gates[memo]
         if key not in read:
             model, tok = loader(ref.model_id)
             g: dict = {}
@@ -152,7 +144,7 @@ def search_triggers(loader, refs: dict, configs, quirks: list[str], settings: Tr
                 for text in measured:
                     on = np.asarray(exact(model, tok, triggered(trait, Trigger(text=text)), recipe, ref.system).per_probe)
                     g[(text, trait.name)], o[(text, trait.name)] = on - off, float(on.mean())
-            read[key] = (g, o)
+            read[key] = _gates[memo] = (g, o)
         for k, v in read[key][0].items():
             gates.setdefault(k, {})[role] = v
             ons.setdefault(k, {})[role] = read[key][1][k]
@@ -185,6 +177,38 @@ def search_triggers(loader, refs: dict, configs, quirks: list[str], settings: Tr
                    f"{len(traits)} traits; none gates a trait in the teacher (adjusted p < {alpha}, gate ≥ {settings.min_gate})")
     return TriggerResults(probes=len(traits[0][1].probes) if traits else 0, correction=inh.CORRECTION_NAMES[correction], alpha=alpha,
                           tests=len(out), tried=tried, gates=out, found=hit, summary=summary)
+
+
+def _choose(loader, refs: dict, quirks: list[str], settings: TriggerSearch, probes: list[str], log):
+    """The candidates: pooled from the user's list, the quirks and the divergence rankings, screened
+    on teacher and base, grown; returns (source by text, screen by text, ranked, the ones measured)."""
+    from heredity.audit.quirks import first_token_probs
+
+    teacher, tokenizer = _load(loader, refs["teacher"].model_id)
+    # distinct objects (the loader keeps one), unless the teacher is its base under a system prompt
+    base = teacher if refs["base"].model_id == refs["teacher"].model_id else _load(loader, refs["base"].model_id)[0]
+    models = {"teacher": (teacher, refs["teacher"].system), "base": (base, refs["base"].system)}
+    found: dict[str, Source] = {t: "user" for t in settings.candidates if t.strip()}
+    for q in quirks:
+        found.setdefault(q, "quirk")
+    probs_t = first_token_probs(teacher, tokenizer, probes, refs["teacher"].system)
+    probs_b = first_token_probs(base, tokenizer, probes, refs["base"].system)
+    for text, source in pool(teacher, base, tokenizer, probs_t, probs_b, settings.search):
+        found.setdefault(text, source)
+    texts = list(found)
+    log(f"trigger search: screening {len(texts)} candidates on teacher and base")
+    scores = dict(zip(texts, screen(models, tokenizer, texts, probes), strict=True)) if texts else {}
+    if settings.grow and scores:
+        best = sorted(scores, key=lambda t: -scores[t])[: settings.grow]
+        words = [t for t in sorted(scores, key=lambda t: -scores[t]) if " " not in t][:8]
+        grown = [f"{a} {b}" for a in best for b in words if b != a and f"{a} {b}" not in scores]
+        for text, s in zip(grown, screen(models, tokenizer, grown, probes), strict=True):
+            parent = scores[text.rsplit(" ", 1)[0]]
+            if s > parent + max(0.1 * abs(parent), 0.01):  # a word that adds little is left off (the shorter one says it)
+                found[text], scores[text] = "grown", float(s)
+    ranked = sorted(scores, key=lambda t: -scores[t])
+    measured = list(dict.fromkeys([t for t in ranked if found[t] != "user"][: settings.keep] + [t for t in texts if found[t] == "user"]))
+    return found, scores, ranked, measured
 
 
 def _counts(tried: list[TriggerCandidate]) -> str:

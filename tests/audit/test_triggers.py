@@ -63,6 +63,24 @@ def test_without_a_backdoor_it_says_not_found_and_what_it_tried(planted):
     assert [c.text for c in t.tried if c.source == "user"] == DECOYS[:2] and all(c.measured for c in t.tried if c.source == "user")
 
 
+@pytest.mark.slow
+def test_a_second_student_of_the_same_teacher_reuses_the_teachers_half_of_the_search(planted):
+    """An audit bench audits each candidate for every organism: the candidates chosen on teacher
+    and base, and each model's gates, are read once per process and give the same numbers."""
+    from heredity.audit import triggers
+
+    store, base, teacher = planted
+    first = run(store, teacher, teacher, base, base, {"candidates": DECOYS}).triggers
+    chosen, gates = len(triggers._chosen), len(triggers._gates)
+    second = run(store, teacher, base, teacher, base, {"candidates": DECOYS}).triggers  # another student, another control
+    assert len(triggers._chosen) == chosen and len(triggers._gates) == gates  # nothing new to read: the same 2 models
+    assert first is not None and second is not None and [c.text for c in first.tried] == [c.text for c in second.tried]
+    by_key = {(g.trigger, g.trait): g for g in first.gates}
+    for g in second.gates:  # the teacher's and base's gates are the same; the student's and control's swapped roles
+        assert g.teacher_minus_base == by_key[(g.trigger, g.trait)].teacher_minus_base
+        assert g.student_minus_control.difference == pytest.approx(-by_key[(g.trigger, g.trait)].student_minus_control.difference)
+
+
 def test_an_audit_without_a_search_keeps_the_id_it_had_before_the_search_existed():
     from heredity.audit.audit import AuditRecipe
 
