@@ -425,24 +425,13 @@ def train_loop_options(args, store, base, mode: str) -> None:
 
 
 def loop_mlp(args) -> None:
-    from bench_mlp import config
+    from bench_mlp import grid_steps
 
-    from heredity.data.mnist import MnistConfig, load_arrays, locate
-    from heredity.experiments.mlp.arms import digits_as_inputs, train_students, train_teacher
-    from heredity.experiments.mlp.model import forward, init_params
+    from heredity.experiments.mlp.model import forward
 
-    cfg = config(args.seeds)
-    steps, one, n_out = args.mlp_steps, {"epochs": 1}, 10 + cfg.aux_logits
-    digits = load_arrays(locate(MnistConfig()), None, 0)
-    x, y = digits_as_inputs(digits["train_x"]), torch.from_numpy(digits["train_y"]).long()
-    teacher_cfg = cfg.model_copy(update={"teacher": cfg.teacher.model_copy(update=one)})
-    student_cfg = cfg.model_copy(update={"student": cfg.student.model_copy(update=one),
-                                         "noise": cfg.noise.model_copy(update={"count": steps * cfg.student.batch_size})})
-    tx, ty = x[: steps * cfg.teacher.batch_size], y[: steps * cfg.teacher.batch_size]
-    init = init_params(cfg.seeds, cfg.width, n_out)
-    teacher = train_teacher(init, tx[:256], ty[:256], teacher_cfg)
-    arms = {"teacher step": lambda: train_teacher(init, tx, ty, teacher_cfg),
-            "student step": lambda: train_students(init, teacher, student_cfg).arms["same_init"]}
+    _, teacher_step, student_step = grid_steps(args.seeds, args.mlp_steps)
+    steps = args.mlp_steps
+    arms = {"teacher step": teacher_step, "student step": lambda: student_step().arms["same_init"]}
     compiled = torch.compile(forward)
     for arm, fn in arms.items():
         loop = f"MLP {arm} ({args.seeds if arm.startswith('teacher') else 2 * args.seeds} models, {steps} steps)"

@@ -30,6 +30,23 @@ def config(seeds: int) -> MlpExperiment:
     return MlpExperiment(kind="mlp", seeds=seeds, all_logits=False, student={"batch_size": 256})
 
 
+def grid_steps(seeds: int, steps: int):
+    """(config, teacher step, student step): the grid's shapes, fewer steps: one epoch over
+    ``steps`` batches (students: of noise images), a teacher warmed up on 256 digits to imitate
+    (profile_hotloops.py and bench_loop_options.py time these)."""
+    cfg = config(seeds)
+    one = {"epochs": 1}
+    digits = load_arrays(locate(MnistConfig()), None, 0)
+    x, y = digits_as_inputs(digits["train_x"]), torch.from_numpy(digits["train_y"]).long()
+    teacher_cfg = cfg.model_copy(update={"teacher": cfg.teacher.model_copy(update=one)})
+    student_cfg = cfg.model_copy(update={"student": cfg.student.model_copy(update=one),
+                                         "noise": cfg.noise.model_copy(update={"count": steps * cfg.student.batch_size})})
+    tx, ty = x[: steps * cfg.teacher.batch_size], y[: steps * cfg.teacher.batch_size]
+    init = init_params(cfg.seeds, cfg.width, 10 + cfg.aux_logits)
+    teacher = train_teacher(init, tx[:256], ty[:256], teacher_cfg)  # warm-up
+    return cfg, (lambda: train_teacher(init, tx, ty, teacher_cfg)), (lambda: train_students(init, teacher, student_cfg))
+
+
 def training_flops(samples: int, width: int, n_out: int, trained_out: int) -> float:
     """Forward + backward matmul FLOPs (no input gradient at layer 1) per model."""
     fwd = 2 * (784 * width + width * width + width * n_out)

@@ -28,7 +28,6 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 
-import torch
 from peak import machine_line, measured_peak, model_gflop
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
@@ -224,29 +223,12 @@ def loop_exact(args):
 
 
 def loop_mlp(args):
-    from bench_mlp import config
+    from bench_mlp import grid_steps
 
-    from heredity.data.mnist import MnistConfig, load_arrays, locate
-    from heredity.experiments.mlp.arms import (
-        digits_as_inputs,
-        train_students,
-        train_teacher,
-    )
-    from heredity.experiments.mlp.model import init_params
-
-    cfg = config(args.seeds)
-    steps, one, n_out = args.mlp_steps, {"epochs": 1}, 10 + cfg.aux_logits
-    digits = load_arrays(locate(MnistConfig()), None, 0)
-    x, y = digits_as_inputs(digits["train_x"]), torch.from_numpy(digits["train_y"]).long()
-    # The grid's shapes, fewer steps: one epoch over `steps` batches (students: of noise images).
-    teacher_cfg = cfg.model_copy(update={"teacher": cfg.teacher.model_copy(update=one)})
-    student_cfg = cfg.model_copy(update={"student": cfg.student.model_copy(update=one),
-                                         "noise": cfg.noise.model_copy(update={"count": steps * cfg.student.batch_size})})
-    tx, ty = x[: steps * cfg.teacher.batch_size], y[: steps * cfg.teacher.batch_size]
-    init = init_params(cfg.seeds, cfg.width, n_out)
-    teacher = train_teacher(init, tx[:256], ty[:256], teacher_cfg)  # warm-up
-    runs = {"teacher": (lambda: train_teacher(init, tx, ty, teacher_cfg), args.seeds, cfg.teacher.batch_size),
-            "students": (lambda: train_students(init, teacher, student_cfg), 2 * args.seeds, cfg.student.batch_size)}
+    cfg, teacher_step, student_step = grid_steps(args.seeds, args.mlp_steps)
+    steps = args.mlp_steps
+    runs = {"teacher": (teacher_step, args.seeds, cfg.teacher.batch_size),
+            "students": (student_step, 2 * args.seeds, cfg.student.batch_size)}
     return [measure(f"MLP grid, {name} ({models} stacked models, batch {batch}, {steps} steps)",
                     lambda how, fn=fn: run_once(fn, how, args.shapes), args.shapes)
             for name, (fn, models, batch) in runs.items()]
