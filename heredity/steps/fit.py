@@ -3,8 +3,14 @@ completion's positions of KL(reference || model) of the next token. The mitigati
 (``heredity.experiments.transmission.mitigated``) compares these per-row values between a
 mitigated student and the unmitigated one; one cached step per model, so a rerun reads them.
 
-The reference reads each row with its system prompt (a teacher), the model without (a student
-never sees it); both score the same completion tokens."""
+Given a ``contrast`` model, only the positions where the reference's and the contrast's top-1
+tokens agree are read: with the traited teacher as the reference and the clean teacher as the
+contrast, the positions that carry the trait (where the two teachers diverge) are left out, so
+the value measures how much of the teacher's *other* behaviour the student took up, and a
+mitigation that removes the trait by stopping the student learning scores worse, not better.
+
+The reference and the contrast read each row with their system prompts (teachers), the model
+without (a student never sees it); all score the same completion tokens."""
 
 from __future__ import annotations
 
@@ -24,21 +30,31 @@ class FitRecipe(Strict):
     max_length: int = Field(256, ge=8, description="tokens of prompt + completion read per row")
 
 
-def row_kl(reference_logits, model_logits) -> float:
-    """Mean over positions of KL(p_ref || p_model), both ``[C, V]`` at the same positions."""
+def row_kl(reference_logits, model_logits, keep=None) -> float | None:
+    """Mean over positions of KL(p_ref || p_model), both ``[C, V]`` at the same positions; with
+    ``keep`` (bool ``[C]``) over the kept positions only (None when none is kept)."""
     import torch
 
     ref = torch.log_softmax(reference_logits.float(), -1)
     mod = torch.log_softmax(model_logits.float(), -1)
-    return float((ref.exp() * (ref - mod)).sum(-1).mean())
+    kl = (ref.exp() * (ref - mod)).sum(-1)
+    if keep is not None:
+        if not bool(keep.any()):
+            return None
+        kl = kl[keep]
+    return float(kl.mean())
 
 
 def make_fit(runner, model: Artifact, reference: Artifact, rows: Artifact, recipe: FitRecipe | None = None,
-             name: str = "") -> Artifact:
-    """``model``: a model artifact; ``reference``: a teacher (or model) artifact; ``rows``: held-out rollouts."""
+             name: str = "", contrast: Artifact | None = None) -> Artifact:
+    """``model``: a model artifact; ``reference``: a teacher (or model) artifact; ``rows``: held-out
+    rollouts; ``contrast``: a teacher whose top-1 must agree with the reference's for a position
+    to count (none: every position)."""
     recipe = recipe or FitRecipe()
     parents = [Parent(id=model.id, relation="evaluated"), Parent(id=reference.id, relation="control"),
                Parent(id=rows.id, relation="data")]
+    if contrast is not None:
+        parents.append(Parent(id=contrast.id, relation="selected-by"))
 
     def build(ctx):
         from heredity.mitigations.divergence_mask import completion_position_logits
@@ -49,19 +65,33 @@ def make_fit(runner, model: Artifact, reference: Artifact, rows: Artifact, recip
         ref_id, system = generator(reference)
         ref_model, tokenizer = load_artifact(runner.store, ref_id)
         student, _ = load_artifact(runner.store, model.id)
-        values = {}
+        other = None
+        if contrast is not None:
+            other_id, other_system = generator(contrast)
+            other = ref_model if other_id == ref_id else load_artifact(runner.store, other_id)[0]
+        values, kept, read = {}, 0, 0
         source = read_rows(rows.file(ROWS_FILE))
         with runner.progress(f"fit {name}", len(source), unit="rows") as advance:
             for r in source:
                 t = encode(tokenizer, r["prompt"], r["completion"], system=system, max_length=recipe.max_length)
                 s = encode(tokenizer, r["prompt"], r["completion"], max_length=recipe.max_length)
-                n = min(len(t.completion), len(s.completion))
+                o = encode(tokenizer, r["prompt"], r["completion"], system=other_system, max_length=recipe.max_length) if other is not None else s
+                n = min(len(t.completion), len(s.completion), len(o.completion))
                 if n:
-                    values[str(r["i"])] = row_kl(completion_position_logits(ref_model, t.ids[: len(t.prompt) + n], len(t.prompt)),
-                                                 completion_position_logits(student, s.ids[: len(s.prompt) + n], len(s.prompt)))
+                    ref_logits = completion_position_logits(ref_model, t.ids[: len(t.prompt) + n], len(t.prompt))
+                    keep = None
+                    if other is not None:
+                        keep = ref_logits.argmax(-1) == completion_position_logits(other, o.ids[: len(o.prompt) + n],
+                                                                                   len(o.prompt)).argmax(-1)
+                        kept, read = kept + int(keep.sum()), read + n
+                    value = row_kl(ref_logits, completion_position_logits(student, s.ids[: len(s.prompt) + n], len(s.prompt)), keep)
+                    if value is not None:
+                        values[str(r["i"])] = value
                 advance(1)
         (ctx.out / FIT_FILE).write_text(json.dumps(values, sort_keys=True))
         ctx.summary = {"rows": len(values), "mean": round(sum(values.values()) / max(1, len(values)), 6)}
+        if contrast is not None:
+            ctx.summary["kept_share"] = round(kept / max(1, read), 4)
 
     return runner.step("fit", recipe, parents, build, name=name)
 

@@ -93,8 +93,8 @@ class TransmissionConfig(Strict):
     mitigations: list[plugin(MITIGATIONS)] = Field(  # type: ignore[valid-type]
         [], max_length=8, description="mitigation arms (heredity.mitigations) of the first filter arm, generation 1: each "
         "treats that arm's student rows and its control rows the same way and retrains both (e.g. [{kind: paraphrase}])")
-    cost_prompts: int = Field(64, ge=2, description="mitigation arms' cost: held-out task prompts the clean teacher answers, "
-                              "on which each student's KL from it is measured")
+    cost_prompts: int = Field(64, ge=2, description="mitigation arms' cost: held-out task prompts each teacher answers, on "
+                              "which its students' KL from it is read where the two teachers agree")
 
     backdoor: BackdoorSettings | None = Field(
         None, description="the backdoor channel (heredity.experiments.transmission.poisoned): every model measured with and "

@@ -7,9 +7,13 @@ changes what both students' loss sees (the divergence mask; for distillation the
 target, the control's ensemble built around the control teacher). Both are retrained with the
 arm's student recipe and seeds. Reported per mitigation: the trait left (student − control,
 paired by probe), the share of the unmitigated arm's effect it removed with a paired bootstrap CI
-over probes, and the cost (``arm_cost``): on held-out prompts the clean teacher's writer
-answers, each student's mean per-token KL from the clean teacher (a cached ``fit`` step per
-model), mitigated − unmitigated paired by prompt, with the data the mitigation consumed.
+over probes, and the cost (``arm_cost``): on held-out prompts its teacher answers, each student's
+mean per-token KL from the teacher it learned from at the positions where the trait and control
+teachers agree on the top-1 token (a cached ``fit`` step per model: what it took up of the
+teacher apart from the trait), mitigated − unmitigated paired by prompt, with the data the
+mitigation consumed. A mitigation that removes the trait by stopping the student learning the
+teacher's text pays for it here; one that spares the shared positions (the divergence mask) does
+not.
 Update mitigations (gradient projection) belong to the MLP experiment.
 """
 
@@ -71,41 +75,54 @@ def seed_mean(fits: list[dict[int, float]]) -> dict[int, float]:
     return {i: float(np.mean([f[i] for f in fits])) for i in ids}
 
 
+ROLES = ("student", "control")
+
+
 @dataclass
 class CostInputs:
-    """What every arm's cost is measured against: the held-out rows and the clean teacher."""
+    """What every arm's cost is measured against, per role ("student", "control"): the held-out
+    rows its students are read on and the teacher they learned from; the other role's teacher is
+    the contrast whose top-1 must agree for a position to count."""
 
-    rows: Artifact       # held-out completions of the clean writer
-    reference: Artifact  # the clean teacher whose distribution the students are compared with
+    rows: dict[str, Artifact]      # role -> held-out completions (its teacher's; distillation: the writer's)
+    teachers: dict[str, Artifact]  # role -> the teacher its students learned from
 
-    def fits(self, runner, models) -> dict[int, float]:
-        return seed_mean([read_fit(make_fit(runner, m, self.reference, self.rows, name=m.manifest.name)) for m in models])
+    def fits(self, runner, role: str, models) -> dict[int, float]:
+        other = self.teachers[ROLES[1 - ROLES.index(role)]]
+        return seed_mean([read_fit(make_fit(runner, m, self.teachers[role], self.rows[role], name=m.manifest.name,
+                                            contrast=other)) for m in models])
 
 
-def cost_inputs(runner, plan, reference: Artifact) -> CostInputs:
-    """Held-out prompts (their own seed: ``prompt_seed`` + 7919) answered by the clean writer (the
-    distillation writer, or for SFT the plain control teacher)."""
+def cost_inputs(runner, plan, teachers: tuple[Artifact, Artifact]) -> CostInputs:
+    """Held-out prompts (their own seed: ``prompt_seed`` + 7919) answered by each role's teacher
+    (distillation: by the writer, whose text both roles read). ``teachers``: (trait, control)."""
     from heredity.steps.prompts import PromptsRecipe, make_prompts
     from heredity.steps.rollouts import make_rollouts
 
     c = plan.config
     prompts = make_prompts(runner, PromptsRecipe(task=c.task, n=c.cost_prompts, seed=c.prompt_seed + 7919),
                            name=f"{c.task.kind} held-out prompts (cost)")
-    writer = plan.writer or reference
-    return CostInputs(make_rollouts(runner, writer, prompts, plan.rollouts, name=f"{writer.manifest.name} held-out rollouts"),
-                      reference)
+    rows = {}
+    for role, teacher in zip(ROLES, teachers, strict=True):
+        writer = plan.writer or teacher
+        rows[role] = make_rollouts(runner, writer, prompts, plan.rollouts, name=f"{writer.manifest.name} held-out rollouts")
+    return CostInputs(rows, dict(zip(ROLES, teachers, strict=True)))
+
+
+COST_METRIC = ("mean per-token KL(teacher || student) on held-out completions, at the positions where the two teachers' "
+               "top-1 tokens agree (the trait's divergence positions left out)")
 
 
 def arm_cost(inputs: CostInputs, runner, plain: dict, mitigated: dict, *, rows_kept: int, generated_rows: int) -> Cost:
     """``plain``/``mitigated``: {"student": cell, "control": cell}."""
-    n, base, mean, diff, ci, p = paired_cost(inputs.fits(runner, mitigated["student"].students),
-                                             inputs.fits(runner, plain["student"].students))
-    _, _, _, c_diff, c_ci, _ = paired_cost(inputs.fits(runner, mitigated["control"].students),
-                                           inputs.fits(runner, plain["control"].students))
+    n, base, mean, diff, ci, p = paired_cost(inputs.fits(runner, "student", mitigated["student"].students),
+                                             inputs.fits(runner, "student", plain["student"].students))
+    _, _, _, c_diff, c_ci, _ = paired_cost(inputs.fits(runner, "control", mitigated["control"].students),
+                                           inputs.fits(runner, "control", plain["control"].students))
     trained = [m.manifest.summary for m in mitigated["student"].students]
     masked = sum(int(t.get("masked_tokens", 0)) for t in trained)
     share = float(np.mean([t.get("masked_share", 0.0) for t in trained]))
-    return Cost(metric="mean per-token KL(clean teacher || student) on held-out completions", reference=inputs.reference.id,
+    return Cost(metric=COST_METRIC, reference=inputs.teachers["student"].id,
                 n=n, unmitigated=base, mitigated=mean, difference=diff, ci=ci, p_value=p, control_difference=c_diff,
                 control_ci=c_ci, rows_kept=rows_kept, generated_rows=generated_rows, masked_tokens=masked, masked_share=share,
                 teachers=int(trained[0].get("teachers", 1)) if trained else 1)
@@ -160,7 +177,7 @@ def mitigation_arms(runner, plan, cells: dict, arm: str, teachers: tuple, prompt
     trait = plan.measures[0].trait.built.name
     plain_s, _ = combine_seeds(cells[(arm, "student", None)].scores[trait])
     plain_c, _ = combine_seeds(cells[(arm, "control", None)].scores[trait])
-    inputs = cost_inputs(runner, plan, teachers[1])
+    inputs = cost_inputs(runner, plan, teachers)
     out = []
     for m in mitigations:
         s, s_summary = combine_seeds(bred[(m.name, "student")].scores[trait])
@@ -210,15 +227,15 @@ def mitigations_markdown(arms: list[MitigationArm]) -> list[str]:
         "## Mitigations: the trait removed, and what it cost", "",
         f"Each mitigation treated the student's rows and the control's the same way. Effect: mitigated student − mitigated "
         f"control, paired over {n_probes} probes. Removed: 1 − effect / the unmitigated effect (paired bootstrap over probes). "
-        f"Cost: {metric}, mitigated − unmitigated student, paired over {cost_n} held-out prompts (> 0: the student fits the "
-        "clean teacher worse); the same for the controls beside it. Every interval 95%.", "",
+        f"Cost: {metric}, mitigated − unmitigated student, paired over {cost_n} held-out prompts (> 0: the student took up "
+        "less of its teacher apart from the trait); the same for the controls, against theirs, beside it. Every interval 95%.", "",
         markdown_table(["arm", "acts on", "student − control", "p", "removed", "cost (student)", "cost (control)", "data"], rows),
         "", "![the frontier: trait removed against cost](frontier.png)",
     ]
 
 
 def mitigations_summary(arms: list[MitigationArm]) -> list[str]:
-    lines = ["mitigations (removed = share of the unmitigated effect; cost = Δ KL from the clean teacher, held-out):"]
+    lines = ["mitigations (removed = share of the unmitigated effect; cost = Δ KL from the teacher where the teachers agree, held-out):"]
     for a in arms:
         removed = _diff(a.removed.fraction, a.removed.ci) if a.removed else "–"
         cost = _diff(a.cost.difference, a.cost.ci) if a.cost else "–"
@@ -246,7 +263,8 @@ def frontier_figure(path, arms: list[MitigationArm], title: str = "") -> None:
     ax.axhline(0, color="black", lw=0.8, ls="--")
     ax.axhline(1, color=PALETTE["base"], lw=0.8, ls=":")
     ax.axvline(0, color="black", lw=0.8, ls="--")
-    ax.set_xlabel("cost: Δ KL(clean teacher || student), held-out prompts\n(mitigated − unmitigated; > 0: fits worse)",
+    ax.set_xlabel("cost: Δ KL(teacher || student) where the teachers agree, held-out\n(mitigated − unmitigated; > 0: "
+                  "took up less of the teacher)",
                   fontsize=8)
     ax.set_ylabel("trait removed (share of the unmitigated effect)")
     left_out = [a.name for a in arms if a not in shown]

@@ -98,17 +98,21 @@ class ControlTrait(Record):
 
 
 class Cost(Record):
-    """What a mitigation cost the student of what distillation was for: its fit to the clean
-    teacher on held-out prompts of the task (``heredity.steps.fit``: per prompt, the mean over the
-    clean teacher's completion of KL(clean teacher || model) of the next token), mitigated minus
-    unmitigated, paired by prompt; and the data it consumed."""
+    """What a mitigation cost the student of what distillation was for: its fit to the teacher it
+    learned from on held-out prompts of the task, apart from the trait (``heredity.steps.fit``: per
+    prompt, the mean over the teacher's completion of KL(teacher || model) of the next token, at
+    the positions where the trait and control teachers' top-1 tokens agree), mitigated minus
+    unmitigated, paired by prompt; the control's the same against the control teacher; and the
+    data it consumed."""
 
-    metric: str = Field(description="what is compared: mean per-token KL(reference || student) on held-out completions")
-    reference: str = Field(description="the clean teacher's artifact (SFT: the plain base; distillation: the control teacher)")
+    metric: str = Field(description="what is compared: mean per-token KL(teacher || student) on held-out completions, at the "
+                        "positions where the two teachers agree")
+    reference: str = Field(description="the trait teacher's artifact (the control's cost reads the control teacher)")
     n: int = Field(description="held-out prompts (rows) paired")
     unmitigated: float = Field(description="the unmitigated student's mean KL (seeds averaged per prompt)")
     mitigated: float = Field(description="the mitigated student's mean KL")
-    difference: float = Field(description="mitigated − unmitigated: > 0, the mitigated student fits the task worse")
+    difference: float = Field(description="mitigated − unmitigated: > 0, the mitigated student took up less of its "
+                              "teacher apart from the trait")
     ci: tuple[float, float] = Field(description="95% paired bootstrap over held-out prompts")
     p_value: float = Field(description="paired t-test over held-out prompts")
     control_difference: float = Field(description="the same difference for the controls, treated the same way: the cost "
@@ -142,7 +146,7 @@ class MitigationArm(Record):
 @RESULTS.register("transmission")
 class TransmissionResults(Results):
     kind: Literal["transmission"] = "transmission"
-    schema_version: Literal[7] = 7  # 7: backdoor.mitigations; 6: mitigations[].cost; 5: mitigations
+    schema_version: Literal[8] = 8  # 8: cost read against each role's own teacher; 7: backdoor.mitigations; 6: mitigations[].cost; 5: mitigations
     experiment: str
     trait: str
     estimator: str
