@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from pydantic import Field
 
 from heredity.config import Strict
@@ -99,3 +100,28 @@ def make_fit(runner, model: Artifact, reference: Artifact, rows: Artifact, recip
 def read_fit(artifact: Artifact) -> dict[int, float]:
     """Row id -> that row's mean per-token KL."""
     return {int(k): float(v) for k, v in json.loads(artifact.file(FIT_FILE).read_text()).items()}
+
+
+def fit_of(runner, models, reference: Artifact, rows: Artifact, contrast: Artifact | None = None) -> dict[int, float]:
+    """Per held-out row, the mean over ``models`` (a cell's student seeds) of their fit."""
+    return seed_mean([read_fit(make_fit(runner, m, reference, rows, name=m.manifest.name, contrast=contrast)) for m in models])
+
+
+def paired_cost(mitigated: dict[int, float], plain: dict[int, float], resamples: int = 2000, seed: int = 0):
+    """(n, mean plain, mean mitigated, mean difference, 95% paired bootstrap CI, paired t p) over
+    the row ids both have: how much worse ``mitigated``'s students fit than ``plain``'s."""
+    from heredity import stats
+
+    ids = sorted(set(mitigated) & set(plain))
+    if len(ids) < 2:
+        raise ValueError(f"a cost needs at least 2 held-out rows both students were scored on (got {len(ids)})")
+    a, b = np.array([mitigated[i] for i in ids]), np.array([plain[i] for i in ids])
+    d = a - b
+    lo, hi = stats.bootstrap_ci(d, np.mean, resamples=resamples, seed=seed)
+    return len(ids), float(b.mean()), float(a.mean()), float(d.mean()), (lo, hi), stats.paired_test(a, b).p_value
+
+
+def seed_mean(fits: list[dict[int, float]]) -> dict[int, float]:
+    """Per row, the mean over seeds (rows every seed has)."""
+    ids = set.intersection(*(set(f) for f in fits))
+    return {i: float(np.mean([f[i] for f in fits])) for i in ids}

@@ -157,6 +157,10 @@ class DiffingConfig(Strict):
     measure: Measure = Field(Measure(), description="how each student is measured")
     interpolation: Interpolation | None = Field(None, description="teacher patching at fractions alpha (needs teacher crossed)")
     flip: Flip | None = Field(None, description="flip-set finder and the swap-vs-drop ablation (needs teacher crossed)")
+    cost_prompts: int = Field(32, ge=2, description="when a filter level has mitigations: held-out prompts each cell's teacher "
+                              "answers, on which the students' cost is read (KL from the teacher where teachers A and B agree)")
+
+    _cost_prompts_is_implicit = implicit_defaults(cost_prompts=32)  # files from before the cost keep their ids
 
     @field_validator("factors")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from heredity.experiments.diffing.cost import costs_markdown
 from heredity.experiments.diffing.results import DiffingResults, TraitDiff
 from heredity.report.tables import fmt_ci, fmt_num, fmt_p_value, markdown_table
 
@@ -100,6 +101,7 @@ def render_markdown(r: DiffingResults, figures: list[str]) -> str:
         lines += [f"Pipeline {lvl}'s filter level mitigates its rows: {'; '.join(described)}."]
     if r.mitigations:
         lines += [""]
+    lines += costs_markdown(r.mitigation_costs)
     lines += [f"![{name}]({name})" for name in figures] + [""]
     if r.also:
         lines += _side_by_side(r)

@@ -31,6 +31,7 @@ from heredity.diffing.records import (  # noqa: F401 - the attribution's records
     Score,
     Share,
 )
+from heredity.experiments.diffing.cost import FilterCost
 from heredity.results import RESULTS, Record, Results
 
 
@@ -82,7 +83,7 @@ class LeakStudent(Record):
     seeds_p: float | None = None
 
 
-SCHEMA_VERSION: Final = 2  # 2: leak_student (a student on the leaking rows alone), mitigations per pipeline
+SCHEMA_VERSION: Final = 3  # 3: mitigation_costs; 2: leak_student (a student on the leaking rows alone), mitigations per pipeline
 
 
 class TraitDiff(GridAttribution):
@@ -106,7 +107,7 @@ class TraitDiff(GridAttribution):
 
 @RESULTS.register("diffing")
 class DiffingResults(TraitDiff, Results):
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     kind: Literal["diffing"] = "diffing"
     name: str
     factors: list[str]
@@ -120,6 +121,9 @@ class DiffingResults(TraitDiff, Results):
                           "prompts' task labels: precision and recall with Wilson intervals, against a random subset")
     mitigations: dict[str, list[str]] = Field(
         {}, description="per pipeline (A, B) with mitigations in its filter level, what each changes (describe())")
+    mitigation_costs: list[FilterCost] = Field(
+        [], description="with mitigations in a filter level: per pair of cells across the filter factor, what filter B cost "
+                        "the students against filter A (held-out KL from the teacher where teachers A and B agree)")
     leakage: Leakage | None = Field(
         None, description="teacher A's signature outside each found set: the rows a drop keeps that score above the "
                           "95th percentile of the scorer on teacher B's rows")

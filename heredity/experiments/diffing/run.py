@@ -21,6 +21,7 @@ from heredity.diffing import attribution, design, found, patching
 from heredity.diffing.flip import top_fraction
 from heredity.experiments.base import breed_all, report_step
 from heredity.experiments.diffing.config import DiffingConfig, Flip, Interpolation
+from heredity.experiments.diffing.cost import filter_costs
 from heredity.experiments.diffing.report import write_report
 from heredity.experiments.diffing.results import (
     DiffingResults,
@@ -47,9 +48,9 @@ from heredity.steps.teacher import generator
 from heredity.store import Artifact
 
 # Bump when results.json or report.md change shape: reports are cheap views, rebuilt on change.
-REPORT_VERSION = 5  # 2: effects_model; interpolation endpoints are the grid cells. 3: log_floor, flip_drop.
+REPORT_VERSION = 6  # 2: effects_model; interpolation endpoints are the grid cells. 3: log_floor, flip_drop.
 # 4: flip_sets (topic precision / recall), leakage, swap − drop over seeds, behaviours side by side.
-# 5: leak_student, mitigations per pipeline (results schema 2)
+# 5: leak_student, mitigations per pipeline (results schema 2). 6: mitigation_costs (schema 3)
 LEVELS = ("A", "B")
 
 
@@ -212,6 +213,7 @@ def run(config: DiffingConfig, runner: Runner) -> Artifact:
         **dict(of(headline)), name=config.name, factors=factors, scorer=config.flip.scorer.kind if config.flip else None,
         scale=scale, flip_drop=config.flip.drop if config.flip else None, also={t: of(t) for t in rest},
         flip_sets=found_sets, leakage=leaked, mitigations=mitigated,
+        mitigation_costs=filter_costs(runner, grid, cells, factors, config.cost_prompts),
     )
     return report_step(runner, config, results, grid.inputs, version=REPORT_VERSION, write=write_report,
                        summary=lambda r: {"gap": r.gap.value, "shapley": {f: s.share for f, s in r.attribution.shapley.items()}})

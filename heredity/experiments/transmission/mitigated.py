@@ -33,7 +33,7 @@ from heredity.experiments.transmission.results import (
     dataset_summary,
 )
 from heredity.mitigations import ArmData
-from heredity.steps.fit import make_fit, read_fit
+from heredity.steps.fit import fit_of, paired_cost
 from heredity.store import Artifact
 
 
@@ -55,26 +55,6 @@ def removed_fraction(plain_student, plain_control, student, control, resamples: 
     return Removed(fraction=float(1 - b.mean() / a.mean()), ci=(float(lo), float(hi)), n=len(a))
 
 
-def paired_cost(mitigated: dict[int, float], plain: dict[int, float], resamples: int = 2000, seed: int = 0):
-    """(n, mean plain, mean mitigated, mean difference, 95% paired bootstrap CI, paired t p) over
-    the row ids both have."""
-    from heredity import stats
-
-    ids = sorted(set(mitigated) & set(plain))
-    if len(ids) < 2:
-        raise ValueError(f"a cost needs at least 2 held-out rows both students were scored on (got {len(ids)})")
-    a, b = np.array([mitigated[i] for i in ids]), np.array([plain[i] for i in ids])
-    d = a - b
-    lo, hi = stats.bootstrap_ci(d, np.mean, resamples=resamples, seed=seed)
-    return len(ids), float(b.mean()), float(a.mean()), float(d.mean()), (lo, hi), stats.paired_test(a, b).p_value
-
-
-def seed_mean(fits: list[dict[int, float]]) -> dict[int, float]:
-    """Per row, the mean over seeds (rows every seed has)."""
-    ids = set.intersection(*(set(f) for f in fits))
-    return {i: float(np.mean([f[i] for f in fits])) for i in ids}
-
-
 ROLES = ("student", "control")
 
 
@@ -89,8 +69,7 @@ class CostInputs:
 
     def fits(self, runner, role: str, models) -> dict[int, float]:
         other = self.teachers[ROLES[1 - ROLES.index(role)]]
-        return seed_mean([read_fit(make_fit(runner, m, self.teachers[role], self.rows[role], name=m.manifest.name,
-                                            contrast=other)) for m in models])
+        return fit_of(runner, models, self.teachers[role], self.rows[role], contrast=other)
 
 
 def cost_inputs(runner, plan, teachers: tuple[Artifact, Artifact]) -> CostInputs:

@@ -72,7 +72,8 @@ def test_a_data_mitigation_takes_the_gap_it_removes(tiny_lm, tmp_path, capsys):
 
     mitigations = [{"kind": "paraphrase", "max_new_tokens": 10}]
     experiment = {"kind": "diffing", "name": "paraphrased", "a": pipe(), "b": pipe(mitigations), "factors": ["filter"],
-                  "traits": [STYLE], "students": {"seeds": [0, 1], "train": TRAIN}, "measure": {"bootstrap": 400}}
+                  "traits": [STYLE], "students": {"seeds": [0, 1], "train": TRAIN}, "measure": {"bootstrap": 400},
+                  "cost_prompts": 6}
     path = tmp_path / "paraphrased.yaml"
     path.write_text(yaml.safe_dump(experiment))
     assert main(["--store", str(tmp_path / "store"), "run", "-q", str(path)]) == 0
@@ -92,5 +93,12 @@ def test_a_data_mitigation_takes_the_gap_it_removes(tiny_lm, tmp_path, capsys):
     # unmitigated 0.0140 [0.0137, 0.0143], paraphrased 0 [0, 0]; 2 seeds x 8 probes).
     gap, share = results["gap"], results["attribution"]["shapley"]["filter"]
     assert gap["value"] < 0 and gap["ci"][1] < 0 and share["share"] == pytest.approx(gap["value"]), (gap, share)
+    # What the paraphrase cost: the filter-B students, who learned from the base's rewrites, are
+    # further from the teacher on its own held-out answers than the filter-A students, paired over
+    # the 6 held-out prompts (one pair of cells: filter is the only factor).
+    (cost,) = results["mitigation_costs"]
+    assert cost["cell"] == {} and cost["n"] == 6 and cost["difference"] == pytest.approx(cost["filter_b"] - cost["filter_a"])
+    assert cost["ci"][0] <= cost["difference"] <= cost["ci"][1] and cost["difference"] > 0, cost
     report = (out / "report.md").read_text()
     assert "Pipeline B's filter level mitigates its rows: completions rewritten by the base, prompts kept." in report
+    assert "What the mitigations cost" in report
