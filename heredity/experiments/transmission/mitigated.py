@@ -233,12 +233,19 @@ def frontier_figure(path, arms: list[MitigationArm], title: str = "") -> None:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     shown = [a for a in arms if a.removed is not None and a.cost is not None]
-    for a in shown:
+    xs = [a.cost.difference for a in shown if a.cost is not None]
+    near = 0.08 * (max(xs) - min(xs)) if len(xs) > 1 else 0.0
+    labelled: list[tuple[float, float, int]] = []
+    for a in sorted(shown, key=lambda a: a.cost.difference if a.cost else 0.0):
         assert a.removed is not None and a.cost is not None
         x, y = a.cost.difference, a.removed.fraction
         ax.errorbar([x], [y], xerr=[[x - a.cost.ci[0]], [a.cost.ci[1] - x]], yerr=[[y - a.removed.ci[0]], [a.removed.ci[1] - y]],
                     fmt="o", color=PALETTE["student"], ecolor=PALETTE["student"], elinewidth=1, capsize=3, mec="black", mew=0.4)
-        ax.annotate(a.name, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+        # a label next to a neighbour's (close in cost and in share removed) goes on the other side of its point
+        clash = any(abs(x - lx) <= near and abs(y - ly) < 0.05 and side > 0 for lx, ly, side in labelled)
+        side = -1 if clash else 1
+        labelled.append((x, y, side))
+        ax.annotate(a.name, (x, y), textcoords="offset points", xytext=(5, 5 if side > 0 else -12), fontsize=8)
     ax.axhline(0, color="black", lw=0.8, ls="--")
     ax.axhline(1, color=PALETTE["base"], lw=0.8, ls=":")
     ax.axvline(0, color="black", lw=0.8, ls="--")
