@@ -228,13 +228,14 @@ def frontier_figure(path, arms: list[MitigationArm], title: str = "") -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from heredity.report.style import PALETTE
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     shown = [a for a in arms if a.removed is not None and a.cost is not None]
     xs = [a.cost.difference for a in shown if a.cost is not None]
-    near = 0.08 * (max(xs) - min(xs)) if len(xs) > 1 else 0.0
+    near = 0.25 * (max(xs) - min(xs)) if len(xs) > 1 else 0.0  # about a label's width
     labelled: list[tuple[float, float, int]] = []
     for a in sorted(shown, key=lambda a: a.cost.difference if a.cost else 0.0):
         assert a.removed is not None and a.cost is not None
@@ -253,6 +254,7 @@ def frontier_figure(path, arms: list[MitigationArm], title: str = "") -> None:
                   "took up less of the teacher)",
                   fontsize=8)
     ax.set_ylabel("trait removed (share of the unmitigated effect)")
+    ax.xaxis.set_major_locator(MaxNLocator(6))  # long tick labels (−0.0125) would run together
     left_out = [a.name for a in arms if a not in shown]
     note = f"; not drawn (no effect or no cost): {', '.join(left_out)}" if left_out else ""
     ax.set_title(f"{title}\nn = {shown[0].removed.n if shown and shown[0].removed else 0} probes, 95% intervals{note}",
