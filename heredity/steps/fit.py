@@ -107,6 +107,12 @@ def fit_of(runner, models, reference: Artifact, rows: Artifact, contrast: Artifa
     return seed_mean([read_fit(make_fit(runner, m, reference, rows, name=m.manifest.name, contrast=contrast)) for m in models])
 
 
+def comparable(a: dict[int, float], b: dict[int, float]) -> bool:
+    """Whether two fits share the 2 rows a paired cost needs. With a contrast they may not: a row
+    where the reference and the contrast agree on no top-1 token is not read."""
+    return len(set(a) & set(b)) >= 2
+
+
 def paired_cost(mitigated: dict[int, float], plain: dict[int, float], resamples: int = 2000, seed: int = 0):
     """(n, mean plain, mean mitigated, mean difference, 95% paired bootstrap CI, paired t p) over
     the row ids both have: how much worse ``mitigated``'s students fit than ``plain``'s."""

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from heredity.diffing import design
 from heredity.results import Record
-from heredity.steps.fit import fit_of, paired_cost
+from heredity.steps.fit import comparable, fit_of, paired_cost
 from heredity.steps.prompts import PromptsRecipe, make_prompts
 from heredity.steps.rollouts import make_rollouts
 
@@ -37,7 +37,8 @@ class FilterCost(Record):
 
 def filter_costs(runner, grid, cells: dict, factors: list[str], n_prompts: int) -> list[FilterCost]:
     """One ``FilterCost`` per pair of cells across the filter factor, when a pipeline's filter
-    level has mitigations; [] otherwise. ``grid``: the run's ``Grid``; ``cells``: keyed by
+    level has mitigations; [] otherwise. A pair whose teachers agree on the top-1 token in fewer
+    than 2 held-out rows has no cost and is left out. ``grid``: the run's ``Grid``; ``cells``: keyed by
     ``design.key``."""
     if "filter" not in factors or not any(p.mitigations for p in grid.pipes.values()):
         return []
@@ -55,6 +56,8 @@ def filter_costs(runner, grid, cells: dict, factors: list[str], n_prompts: int) 
                              name=f"{teacher.manifest.name} held-out rollouts")
         b = fit_of(runner, cells[design.key(cell, factors)].students, teacher, rows, contrast=contrast)
         a = fit_of(runner, cells[design.key(plain, factors)].students, teacher, rows, contrast=contrast)
+        if not comparable(b, a):  # the two teachers agree on no top-1 token of 2 held-out rows: nothing to compare
+            continue
         n, mean_a, mean_b, diff, ci, p = paired_cost(b, a)
         out.append(FilterCost(cell={f: v for f, v in cell.items() if f != "filter"}, teacher=teacher.id, n=n,
                               filter_a=mean_a, filter_b=mean_b, difference=diff, ci=ci, p_value=p))

@@ -33,7 +33,7 @@ from heredity.experiments.transmission.results import (
     dataset_summary,
 )
 from heredity.mitigations import ArmData
-from heredity.steps.fit import fit_of, paired_cost
+from heredity.steps.fit import comparable, fit_of, paired_cost
 from heredity.store import Artifact
 
 
@@ -92,12 +92,16 @@ COST_METRIC = ("mean per-token KL(teacher || student) on held-out completions, a
                "top-1 tokens agree (the trait's divergence positions left out)")
 
 
-def arm_cost(inputs: CostInputs, runner, plain: dict, mitigated: dict, *, rows_kept: int, generated_rows: int) -> Cost:
-    """``plain``/``mitigated``: {"student": cell, "control": cell}."""
-    n, base, mean, diff, ci, p = paired_cost(inputs.fits(runner, "student", mitigated["student"].students),
-                                             inputs.fits(runner, "student", plain["student"].students))
-    _, _, _, c_diff, c_ci, _ = paired_cost(inputs.fits(runner, "control", mitigated["control"].students),
-                                           inputs.fits(runner, "control", plain["control"].students))
+def arm_cost(inputs: CostInputs, runner, plain: dict, mitigated: dict, *, rows_kept: int, generated_rows: int) -> Cost | None:
+    """``plain``/``mitigated``: {"student": cell, "control": cell}. None when the two teachers'
+    top-1 tokens agree on fewer than 2 held-out rows: there is nothing apart from the trait to
+    compare (a teacher fine-tuned until it shares no top-1 token with its control)."""
+    fits = {(role, arm): inputs.fits(runner, role, cells[role].students)
+            for role in ROLES for arm, cells in (("mitigated", mitigated), ("plain", plain))}
+    if not all(comparable(fits[(role, "mitigated")], fits[(role, "plain")]) for role in ROLES):
+        return None
+    n, base, mean, diff, ci, p = paired_cost(fits[("student", "mitigated")], fits[("student", "plain")])
+    _, _, _, c_diff, c_ci, _ = paired_cost(fits[("control", "mitigated")], fits[("control", "plain")])
     trained = [m.manifest.summary for m in mitigated["student"].students]
     masked = sum(int(t.get("masked_tokens", 0)) for t in trained)
     share = float(np.mean([t.get("masked_share", 0.0) for t in trained]))

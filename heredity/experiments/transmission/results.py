@@ -140,7 +140,7 @@ class MitigationArm(Record):
     control: ScoreSummary
     effect: Comparison = Field(description="mitigated student − mitigated control, paired by probe")
     removed: Removed | None = Field(description="share of the unmitigated arm's effect removed (None: that effect is 0)")
-    cost: Cost | None = Field(None, description="what the mitigation cost on held-out prompts (None: not measured)")
+    cost: Cost | None = Field(None, description="what the mitigation cost on held-out prompts (None: not measured, or the two teachers agree on the top-1 token in fewer than 2 held-out rows)")
 
 
 @RESULTS.register("transmission")
