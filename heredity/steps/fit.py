@@ -24,6 +24,7 @@ from heredity.rows import ROWS_FILE, read_rows
 from heredity.store import Artifact, Parent
 
 FIT_FILE = "fit.json"
+HELD_OUT_SEED = 7919  # added to a prompt set's seed for the held-out prompts a cost is read on
 
 
 class FitRecipe(Strict):
@@ -107,20 +108,16 @@ def fit_of(runner, models, reference: Artifact, rows: Artifact, contrast: Artifa
     return seed_mean([read_fit(make_fit(runner, m, reference, rows, name=m.manifest.name, contrast=contrast)) for m in models])
 
 
-def comparable(a: dict[int, float], b: dict[int, float]) -> bool:
-    """Whether two fits share the 2 rows a paired cost needs. With a contrast they may not: a row
-    where the reference and the contrast agree on no top-1 token is not read."""
-    return len(set(a) & set(b)) >= 2
-
-
 def paired_cost(mitigated: dict[int, float], plain: dict[int, float], resamples: int = 2000, seed: int = 0):
     """(n, mean plain, mean mitigated, mean difference, 95% paired bootstrap CI, paired t p) over
-    the row ids both have: how much worse ``mitigated``'s students fit than ``plain``'s."""
+    the row ids both have: how much worse ``mitigated``'s students fit than ``plain``'s. None when
+    they share fewer than 2 rows: with a contrast, a row where the reference and the contrast agree
+    on no top-1 token is not read, so there may be nothing to pair."""
     from heredity import stats
 
     ids = sorted(set(mitigated) & set(plain))
     if len(ids) < 2:
-        raise ValueError(f"a cost needs at least 2 held-out rows both students were scored on (got {len(ids)})")
+        return None
     a, b = np.array([mitigated[i] for i in ids]), np.array([plain[i] for i in ids])
     d = a - b
     lo, hi = stats.bootstrap_ci(d, np.mean, resamples=resamples, seed=seed)

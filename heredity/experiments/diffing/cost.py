@@ -13,7 +13,7 @@ from pydantic import Field
 
 from heredity.diffing import design
 from heredity.results import Record
-from heredity.steps.fit import comparable, fit_of, paired_cost
+from heredity.steps.fit import HELD_OUT_SEED, fit_of, paired_cost
 from heredity.steps.prompts import PromptsRecipe, make_prompts
 from heredity.steps.rollouts import make_rollouts
 
@@ -50,15 +50,16 @@ def filter_costs(runner, grid, cells: dict, factors: list[str], n_prompts: int) 
         level = grid.level(cell, "teacher")
         teacher, contrast = grid.teachers[level], grid.teachers["B" if level == "A" else "A"]
         pipe = grid.pipes[grid.level(cell, "prompts")]
-        prompts = make_prompts(runner, PromptsRecipe(task=pipe.prompts.task, n=n_prompts, seed=pipe.prompts.seed + 7919),
+        prompts = make_prompts(runner, PromptsRecipe(task=pipe.prompts.task, n=n_prompts, seed=pipe.prompts.seed + HELD_OUT_SEED),
                                name=f"prompts {grid.level(cell, 'prompts')} held-out (cost)")
         rows = make_rollouts(runner, teacher, prompts, grid.config.generation.recipe(pipe.prompts.task),
                              name=f"{teacher.manifest.name} held-out rollouts")
         b = fit_of(runner, cells[design.key(cell, factors)].students, teacher, rows, contrast=contrast)
         a = fit_of(runner, cells[design.key(plain, factors)].students, teacher, rows, contrast=contrast)
-        if not comparable(b, a):  # the two teachers agree on no top-1 token of 2 held-out rows: nothing to compare
+        paired = paired_cost(b, a)
+        if paired is None:  # the two teachers agree on no top-1 token of 2 held-out rows: nothing to compare
             continue
-        n, mean_a, mean_b, diff, ci, p = paired_cost(b, a)
+        n, mean_a, mean_b, diff, ci, p = paired
         out.append(FilterCost(cell={f: v for f, v in cell.items() if f != "filter"}, teacher=teacher.id, n=n,
                               filter_a=mean_a, filter_b=mean_b, difference=diff, ci=ci, p_value=p))
     return out

@@ -33,7 +33,7 @@ from heredity.experiments.transmission.results import (
     dataset_summary,
 )
 from heredity.mitigations import ArmData
-from heredity.steps.fit import comparable, fit_of, paired_cost
+from heredity.steps.fit import HELD_OUT_SEED, fit_of, paired_cost
 from heredity.store import Artifact
 
 
@@ -73,13 +73,13 @@ class CostInputs:
 
 
 def cost_inputs(runner, plan, teachers: tuple[Artifact, Artifact]) -> CostInputs:
-    """Held-out prompts (their own seed: ``prompt_seed`` + 7919) answered by each role's teacher
+    """Held-out prompts (their own seed: ``prompt_seed`` + ``HELD_OUT_SEED``) answered by each role's teacher
     (distillation: by the writer, whose text both roles read). ``teachers``: (trait, control)."""
     from heredity.steps.prompts import PromptsRecipe, make_prompts
     from heredity.steps.rollouts import make_rollouts
 
     c = plan.config
-    prompts = make_prompts(runner, PromptsRecipe(task=c.task, n=c.cost_prompts, seed=c.prompt_seed + 7919),
+    prompts = make_prompts(runner, PromptsRecipe(task=c.task, n=c.cost_prompts, seed=c.prompt_seed + HELD_OUT_SEED),
                            name=f"{c.task.kind} held-out prompts (cost)")
     rows = {}
     for role, teacher in zip(ROLES, teachers, strict=True):
@@ -98,10 +98,12 @@ def arm_cost(inputs: CostInputs, runner, plain: dict, mitigated: dict, *, rows_k
     compare (a teacher fine-tuned until it shares no top-1 token with its control)."""
     fits = {(role, arm): inputs.fits(runner, role, cells[role].students)
             for role in ROLES for arm, cells in (("mitigated", mitigated), ("plain", plain))}
-    if not all(comparable(fits[(role, "mitigated")], fits[(role, "plain")]) for role in ROLES):
+    student = paired_cost(fits[("student", "mitigated")], fits[("student", "plain")])
+    control = paired_cost(fits[("control", "mitigated")], fits[("control", "plain")])
+    if student is None or control is None:
         return None
-    n, base, mean, diff, ci, p = paired_cost(fits[("student", "mitigated")], fits[("student", "plain")])
-    _, _, _, c_diff, c_ci, _ = paired_cost(fits[("control", "mitigated")], fits[("control", "plain")])
+    n, base, mean, diff, ci, p = student
+    _, _, _, c_diff, c_ci, _ = control
     trained = [m.manifest.summary for m in mitigated["student"].students]
     masked = sum(int(t.get("masked_tokens", 0)) for t in trained)
     share = float(np.mean([t.get("masked_share", 0.0) for t in trained]))
